@@ -1,0 +1,85 @@
+import type { BinaryOp, DType, TypedArray, View } from '../types.js';
+import { allocate } from './dtype.js';
+import { checkView, sizeOf, viewOffsets } from './strided.js';
+
+/**
+ * The scalar function of each binary op in float64. maximum/minimum propagate NaN, as torch does (Math.max
+ * already does). Comparisons give 1 or 0.
+ */
+export const binaryFns: Readonly<Record<BinaryOp, (a: number, b: number) => number>> = {
+  add: (a, b) => a + b,
+  sub: (a, b) => a - b,
+  mul: (a, b) => a * b,
+  div: (a, b) => a / b,
+  pow: Math.pow,
+  maximum: Math.max,
+  minimum: Math.min,
+  atan2: Math.atan2,
+  eq: (a, b) => (a === b ? 1 : 0),
+  ne: (a, b) => (a !== b ? 1 : 0),
+  lt: (a, b) => (a < b ? 1 : 0),
+  le: (a, b) => (a <= b ? 1 : 0),
+  gt: (a, b) => (a > b ? 1 : 0),
+  ge: (a, b) => (a >= b ? 1 : 0),
+};
+
+function checkShape(kernel: string, arg: string, view: View<unknown>, outShape: readonly number[]): void {
+  const same = view.shape.length === outShape.length && view.shape.every((d, i) => d === outShape[i]);
+  if (!same) {
+    throw new Error(
+      `reference.${kernel}: expected ${arg}.shape to be expanded to the output shape [${outShape.join(',')}]; ` +
+        `got [${view.shape.join(',')}]`,
+    );
+  }
+}
+
+/**
+ * Elementwise binary op; `a` and `b` are already broadcast to `outShape` (stride 0 on expanded dims). int32 by
+ * int32 products use Math.imul so they wrap exactly like int32 hardware instead of losing bits past 2^53.
+ */
+export function binary(
+  op: BinaryOp,
+  a: View<TypedArray>,
+  b: View<TypedArray>,
+  outShape: readonly number[],
+  outDtype: DType,
+): TypedArray {
+  const fn = binaryFns[op];
+  if (fn === undefined) throw new Error(`reference.binary: unknown op "${String(op)}"`);
+  checkShape('binary', 'a', a, outShape);
+  checkShape('binary', 'b', b, outShape);
+  checkView('binary', 'a', a);
+  checkView('binary', 'b', b);
+  const size = sizeOf(outShape);
+  const out = allocate(outDtype, size);
+  const oa = viewOffsets(a);
+  const ob = viewOffsets(b);
+  const da = a.data;
+  const db = b.data;
+  const f = op === 'mul' && a.dtype === 'int32' && b.dtype === 'int32' && outDtype === 'int32' ? Math.imul : fn;
+  for (let i = 0; i < size; i++) out[i] = f(da[oa[i]], db[ob[i]]);
+  return out;
+}
+
+/** `cond ? a : b` elementwise, any nonzero cond counting as true; all three already broadcast to `outShape`. */
+export function where(
+  cond: View<TypedArray>,
+  a: View<TypedArray>,
+  b: View<TypedArray>,
+  outShape: readonly number[],
+  outDtype: DType,
+): TypedArray {
+  checkShape('where', 'cond', cond, outShape);
+  checkShape('where', 'a', a, outShape);
+  checkShape('where', 'b', b, outShape);
+  checkView('where', 'cond', cond);
+  checkView('where', 'a', a);
+  checkView('where', 'b', b);
+  const size = sizeOf(outShape);
+  const out = allocate(outDtype, size);
+  const oc = viewOffsets(cond);
+  const oa = viewOffsets(a);
+  const ob = viewOffsets(b);
+  for (let i = 0; i < size; i++) out[i] = cond.data[oc[i]] !== 0 ? a.data[oa[i]] : b.data[ob[i]];
+  return out;
+}

@@ -1,0 +1,57 @@
+import type { DType, ScanParams, TypedArray } from '../types.js';
+import { allocate, requireFloat, requireLength } from './dtype.js';
+
+/**
+ * Inclusive cumulative sum along the middle axis of (outer, size, inner), from the end when `reverse`. The running
+ * sum is float64 and each output is rounded from it, so float32 error does not compound along the axis; int32
+ * wraps as int32 hardware does (exactly, while the true sum stays below 2^53).
+ */
+export function cumsum(x: TypedArray, dtype: DType, p: ScanParams): TypedArray {
+  const { outer, size, inner, reverse } = p;
+  requireLength('cumsum', 'x', x, outer * size * inner);
+  const out = allocate(dtype, outer * size * inner);
+  for (let o = 0; o < outer; o++) {
+    for (let j = 0; j < inner; j++) {
+      const at = o * size * inner + j;
+      let acc = 0;
+      for (let step = 0; step < size; step++) {
+        const s = reverse ? size - 1 - step : step;
+        acc += x[at + s * inner];
+        out[at + s * inner] = acc;
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * h[t] = a[t] * h[t-1] + b[t] along the middle axis of (outer, T, inner), with h[-1] = h0 (or 0); with `reverse`,
+ * t runs from T-1 down to 0 and h[T] = h0. This is the first-order linear scan behind SSMs (S4/Mamba recurrent
+ * mode) and causal linear attention. The state is carried in float64 and each h[t] is rounded once on output.
+ */
+export function linearRecurrence(
+  a: TypedArray,
+  b: TypedArray,
+  h0: TypedArray | null,
+  dtype: DType,
+  p: ScanParams,
+): TypedArray {
+  requireFloat('linearRecurrence', dtype);
+  const { outer, size, inner, reverse } = p;
+  requireLength('linearRecurrence', 'a', a, outer * size * inner);
+  requireLength('linearRecurrence', 'b', b, outer * size * inner);
+  if (h0) requireLength('linearRecurrence', 'h0', h0, outer * inner);
+  const out = allocate(dtype, outer * size * inner);
+  for (let o = 0; o < outer; o++) {
+    for (let j = 0; j < inner; j++) {
+      const at = o * size * inner + j;
+      let h = h0 ? h0[o * inner + j] : 0;
+      for (let step = 0; step < size; step++) {
+        const t = reverse ? size - 1 - step : step;
+        h = a[at + t * inner] * h + b[at + t * inner];
+        out[at + t * inner] = h;
+      }
+    }
+  }
+  return out;
+}
