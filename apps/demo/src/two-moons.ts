@@ -19,12 +19,12 @@ export function twoMoons(options: { n: number; noise?: number; seed?: number }):
   const ys = new Int32Array(n);
   for (let i = 0; i < n; i++) {
     const cls = i % 2;
-    const angle = Math.PI * gen.random();
+    const angle = Math.PI * gen.nextDouble();
     // Upper moon centred at the origin; the lower one shifted by (1, 0.5) and flipped.
     const px = cls === 0 ? Math.cos(angle) : 1 - Math.cos(angle);
     const py = cls === 0 ? Math.sin(angle) : 0.5 - Math.sin(angle);
-    xs[2 * i] = px + noise * gen.normal();
-    xs[2 * i + 1] = py + noise * gen.normal();
+    xs[2 * i] = px + noise * gen.nextNormal();
+    xs[2 * i + 1] = py + noise * gen.nextNormal();
     ys[i] = cls;
   }
   return { x: tensor(xs, { shape: [n, 2] }), y: tensor(ys, { shape: [n], dtype: 'int32' }) };
