@@ -43,6 +43,10 @@ export * from './ops/fft.js';
 export * from './ops/interpolate.js';
 export * from './complex.js';
 export * from './nn/index.js';
+/** torch.nn-style namespace: `new nn.Linear(4, 8)`, `nn.init.truncNormal_(w)`. */
+export * as nn from './nn/index.js';
+/** torch.optim-style namespace. */
+export * as optim from './optim/index.js';
 export * from './optim/index.js';
 export * from './losses/index.js';
 export * from './io/index.js';

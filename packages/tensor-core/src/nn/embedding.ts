@@ -1,6 +1,7 @@
 /** Embedding table lookup, as torch.nn.Embedding. */
 import { tensor, zeros } from '../creation.js';
 import { noGrad } from '../grad-mode.js';
+import { where } from '../ops/elementwise.js';
 import { embedding } from '../ops/indexing.js';
 import type { Tensor } from '../tensor.js';
 import { normal_ } from './init.js';
@@ -49,7 +50,7 @@ export class Embedding extends Module {
       host.fill(1);
       host[this.paddingIdx] = 0;
       const mask = tensor(host, { shape: [rows, 1], dtype: w.dtype, backend: w.backend }); // (num, 1), broadcast over D
-      noGrad(() => w.copy_(w.mul(mask)));
+      noGrad(() => w.copy_(where(mask, w, 0))); // +0 exactly, as torch's zero_()
       mask.dispose();
     }
   }

@@ -23,7 +23,7 @@ export function functionalCall<M extends Module>(
       const owner = module.getSubmodule(dot < 0 ? '' : key.slice(0, dot));
       const name = key.slice(dot + 1);
       const current = [...owner.namedParameters({ recurse: false }), ...owner.namedBuffers({ recurse: false })].find(([n]) => n === name)?.[1];
-      if (!current) throw new Error(`functionalCall: ${module.name} has no parameter or buffer "${key}"`);
+      if (!current) throw new Error(`functionalCall: ${module.className} has no parameter or buffer "${key}"`);
       if (!shapesEqual(current.shape, t.shape)) {
         throw new Error(`functionalCall: expected "${key}" of shape ${fmt(current.shape)}; got ${fmt(t.shape)}`);
       }

@@ -81,8 +81,8 @@ export abstract class Module {
     return (this.forward as (...a: unknown[]) => ReturnType<this['forward']>)(...args);
   }
 
-  /** The class name, used in messages (torch's `_get_name`). */
-  get name(): string {
+  /** The class name, used in messages and `toString()` (torch's `_get_name`). */
+  get className(): string {
     return this.constructor.name;
   }
 
@@ -93,7 +93,7 @@ export abstract class Module {
       (kind !== 'parameter' && this._parameters.has(name)) ||
       (kind !== 'buffer' && this._buffers.has(name)) ||
       (kind !== 'module' && this._modules.has(name));
-    if (taken) throw new Error(`${op}: "${name}" is already registered on ${this.name} as a different kind of member`);
+    if (taken) throw new Error(`${op}: "${name}" is already registered on ${this.className} as a different kind of member`);
   }
 
   /**
@@ -208,7 +208,7 @@ export abstract class Module {
     let m: Module = this;
     for (const part of target.split('.')) {
       const next = m._modules.get(part);
-      if (!next) throw new Error(`getSubmodule: ${m.name} has no submodule "${part}" (looking up "${target}")`);
+      if (!next) throw new Error(`getSubmodule: ${m.className} has no submodule "${part}" (looking up "${target}")`);
       m = next;
     }
     return m;
@@ -300,7 +300,7 @@ export abstract class Module {
       }
     }
     if (errors.length > 0) {
-      throw new Error(`loadStateDict: Error(s) in loading state_dict for ${this.name}:\n\t${errors.join('\n\t')}`);
+      throw new Error(`loadStateDict: Error(s) in loading state_dict for ${this.className}:\n\t${errors.join('\n\t')}`);
     }
     noGrad(() => {
       for (const [k, target] of own) {
@@ -332,7 +332,7 @@ export abstract class Module {
   swapTensor(name: string, t: Tensor): Tensor {
     const reg = this._parameters.has(name) ? this._parameters : this._buffers.has(name) ? this._buffers : null;
     const old = reg?.get(name);
-    if (!reg || !old) throw new Error(`swapTensor: ${this.name} has no parameter or buffer "${name}"`);
+    if (!reg || !old) throw new Error(`swapTensor: ${this.className} has no parameter or buffer "${name}"`);
     reg.set(name, t);
     const fields = this as unknown as Record<string, unknown>;
     for (const key of Object.keys(fields)) if (fields[key] === old) fields[key] = t;
@@ -384,7 +384,7 @@ export abstract class Module {
 
   /** A one-line-per-module summary, like torch's repr. */
   toString(): string {
-    const lines = [`${this.name}(${this.extraRepr()}`];
+    const lines = [`${this.className}(${this.extraRepr()}`];
     for (const [n, m] of this.namedChildren()) lines.push(`  (${n}): ${m.toString().split('\n').join('\n  ')}`);
     return lines.length === 1 ? `${lines[0]})` : `${lines.join('\n')}\n)`;
   }

@@ -150,6 +150,7 @@ export function scatterAdd(x: Tensor, dim: number, index: Tensor, src: Tensor): 
  */
 export function embedding(input: Tensor, weight: Tensor, opts: { paddingIdx?: number | null } = {}): Tensor {
   requireIndex('embedding', input, 'input');
+  sameBackend('embedding', input, weight);
   if (weight.ndim !== 2) throw new Error(`embedding: expected weight of shape (num, D); got ${fmt(weight.shape)}`);
   const num = weight.shape[0];
   let w = weight;
