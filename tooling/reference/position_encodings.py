@@ -133,6 +133,14 @@ for name, bidir, q_len, k_len, offset in [("t5_bias_enc", True, 6, 9, 0), ("t5_b
     cases[name] = dict(num_heads=H, num_buckets=NB, max_distance=MD, bidirectional=bidir, query_length=q_len,
                        key_length=k_len, offset=offset)
 
+# A PyTorch module's state_dict, as HF's T5Attention names it, written on its own so a test can load it unchanged.
+t5_module = torch.nn.Module()
+t5_module.relative_attention_bias = torch.nn.Embedding(NB, H)
+with torch.no_grad():
+    t5_module.relative_attention_bias.weight.copy_(weight)
+STATE_DICT_OUT = os.path.join(os.path.dirname(OUT), "t5-bias-state-dict.safetensors")
+STATE_DICT = {k: v.detach().clone() for k, v in t5_module.state_dict().items()}
+
 # ---- ALiBi ------------------------------------------------------------------------------------------------------
 
 
@@ -377,8 +385,50 @@ for name, new_size, aa in [("up_aa", (6, 7), True), ("up_plain", (6, 7), False),
                lambda pos_embed: resample_abs_pos_embed(pos_embed, new_size, (4, 5), 1, aa))
     cases[case] = dict(old_size=[4, 5], new_size=list(new_size), num_prefix_tokens=1, antialias=aa)
 
+# ---- PEG (CPVT) ----------------------------------------------------------------------------------------------
+
+
+def peg2d(x, weight, bias, h, w, prefix):
+    """CPVT PosCNN: depthwise k x k conv with zero padding (k-1)/2 and bias over the grid, plus the residual."""
+    b, n, c = x.shape
+    cls, feat = x[:, :prefix], x[:, prefix:]
+    grid = feat.transpose(1, 2).reshape(b, c, h, w)  # (B, C, H, W)
+    k = weight.shape[-1]
+    out = F.conv2d(grid, weight, bias, padding=(k - 1) // 2, groups=c) + grid
+    return torch.cat([cls, out.flatten(2).transpose(1, 2)], dim=1)  # (B, N, C)
+
+
+def peg1d(x, weight, bias, causal, prefix):
+    cls, seq = x[:, :prefix], x[:, prefix:]
+    ch = seq.transpose(1, 2)  # (B, C, T)
+    k = weight.shape[-1]
+    inp = F.pad(ch, (k - 1, 0)) if causal else ch
+    out = F.conv1d(inp, weight, bias, padding=0 if causal else (k - 1) // 2, groups=ch.shape[1]) + ch
+    return torch.cat([cls, out.transpose(1, 2)], dim=1)
+
+
+peg_state = None
+for name, c, k, (h, w), prefix in [("peg2d_k3_cls", 4, 3, (3, 4), 1), ("peg2d_k5", 3, 5, (5, 3), 0)]:
+    inputs = {"x": randn(2, prefix + h * w, c), "weight": randn(c, 1, k, k) * 0.5, "bias": randn(c)}
+    with_grads(name, inputs, lambda x, weight, bias: peg2d(x, weight, bias, h, w, prefix))
+    cases[name] = dict(dim=c, kernel_size=k, grid=[h, w], num_prefix_tokens=prefix)
+    if peg_state is None:
+        pos_cnn = torch.nn.Module()
+        pos_cnn.proj = torch.nn.Sequential(torch.nn.Conv2d(c, c, k, 1, (k - 1) // 2, bias=True, groups=c))
+        with torch.no_grad():
+            pos_cnn.proj[0].weight.copy_(inputs["weight"])
+            pos_cnn.proj[0].bias.copy_(inputs["bias"])
+        peg_state = {kk: v.detach().clone() for kk, v in pos_cnn.state_dict().items()}
+for name, c, k, causal, prefix in [("peg1d_sym", 3, 3, False, 1), ("peg1d_causal", 2, 4, True, 0)]:
+    inputs = {"x": randn(2, prefix + 6, c), "weight": randn(c, 1, k) * 0.5, "bias": randn(c)}
+    with_grads(name, inputs, lambda x, weight, bias: peg1d(x, weight, bias, causal, prefix))
+    cases[name] = dict(dim=c, kernel_size=k, causal=causal, num_prefix_tokens=prefix)
+
 provenance = json.dumps(dict(torch=torch.__version__, python=sys.version.split()[0],
                              script="tooling/reference/position_encodings.py", seed=SEED,
                              date=datetime.date.today().isoformat()), sort_keys=True)
 write_safetensors(OUT, tensors, {"provenance": provenance, "cases": json.dumps(cases, sort_keys=True)})
+write_safetensors(STATE_DICT_OUT, STATE_DICT, {"provenance": provenance, "expected_output": "t5_bias_enc.output"})
+write_safetensors(os.path.join(os.path.dirname(OUT), "peg-state-dict.safetensors"), peg_state,
+                  {"provenance": provenance, "expected_output": "peg2d_k3_cls.output"})
 print(f"wrote {len(tensors)} tensors, {len(cases)} cases to {os.path.relpath(OUT, ROOT)}")

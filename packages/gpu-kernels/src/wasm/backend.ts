@@ -1,0 +1,140 @@
+import { createReferenceBackend } from '../reference/index.js';
+import type { SyncBackend } from '../reference/index.js';
+import type { DType, MatmulParams, TypedArray } from '../types.js';
+import { detectFeatures, type WasmFeatures } from './features.js';
+import { GemmEngine } from './gemm-engine.js';
+
+export interface WasmBackendOptions {
+  /**
+   * Threads in all, the calling thread included. Default: FORMERS_WASM_THREADS if set, else the number of cores
+   * (at most 16). 1 runs everything on the calling thread.
+   */
+  readonly threads?: number;
+  /**
+   * Use relaxed SIMD (an FMA) where the engine has it; in Node 20 this turns on V8's
+   * `--experimental-wasm-relaxed-simd` before the module compiles. Default: true unless
+   * FORMERS_WASM_RELAXED_SIMD=0.
+   */
+  readonly relaxedSimd?: boolean;
+  /** Multiply-adds (batch * m * n * k) below which a matmul stays on the calling thread. Default 2^21. */
+  readonly threadThreshold?: number;
+}
+
+/** The wasm backend, with what it found in the engine and a way to stop its worker threads. */
+export interface WasmBackend extends SyncBackend<TypedArray> {
+  readonly features: WasmFeatures;
+  /** Threads a large float32 matmul runs on (the caller included). */
+  readonly threads: number;
+  /** Whether the GEMM micro-kernel uses relaxed-SIMD FMA. */
+  readonly relaxedSimd: boolean;
+  /** Stop the worker threads now (they never keep Node alive anyway); later matmuls run single-threaded. */
+  terminate(): void;
+}
+
+const DEFAULT_THRESHOLD = 2 ** 21;
+const MAX_DEFAULT_THREADS = 16;
+
+function envValue(name: string): string | undefined {
+  const proc = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process;
+  const v = proc?.env?.[name];
+  return v === undefined || v.trim() === '' ? undefined : v.trim();
+}
+
+function resolveOptions(options: WasmBackendOptions): Required<WasmBackendOptions> {
+  const envThreads = envValue('FORMERS_WASM_THREADS');
+  const threads = options.threads ?? (envThreads !== undefined ? Number(envThreads) : undefined);
+  if (threads !== undefined && (!Number.isInteger(threads) || threads < 1 || threads > 64)) {
+    throw new Error(`createWasmBackend: expected threads (or FORMERS_WASM_THREADS) to be an integer in [1, 64]; got ${String(threads)}`);
+  }
+  const threshold = options.threadThreshold ?? DEFAULT_THRESHOLD;
+  if (!Number.isFinite(threshold) || threshold < 0) {
+    throw new Error(`createWasmBackend: expected threadThreshold to be a non-negative number; got ${threshold}`);
+  }
+  return {
+    threads: threads ?? 0, // 0: decided from the detected cores
+    relaxedSimd: options.relaxedSimd ?? envValue('FORMERS_WASM_RELAXED_SIMD') !== '0',
+    threadThreshold: threshold,
+  };
+}
+
+let defaultEngine: { engine: GemmEngine | null; features: WasmFeatures; fallbacks: Map<string, string> } | null = null;
+
+function makeEngine(o: Required<WasmBackendOptions>): { engine: GemmEngine | null; features: WasmFeatures; fallbacks: Map<string, string> } {
+  const features = detectFeatures({ enableRelaxedSimdFlag: o.relaxedSimd });
+  const fallbacks = new Map<string, string>();
+  if (!features.simd) {
+    fallbacks.set('matmul', 'WebAssembly SIMD is unavailable in this engine; float32 matmul runs on the reference backend');
+    return { engine: null, features, fallbacks };
+  }
+  const relaxed = o.relaxedSimd && features.relaxedSimd;
+  if (o.relaxedSimd && !features.relaxedSimd && features.relaxedSimdReason) fallbacks.set('matmul:relaxed-simd', features.relaxedSimdReason);
+  let threads = o.threads === 0 ? Math.min(features.cores, MAX_DEFAULT_THREADS) : o.threads;
+  if (threads > 1 && !features.threads) {
+    fallbacks.set('matmul:threads', `single-threaded: ${features.threadsReason ?? 'threads unavailable'}`);
+    threads = 1;
+  }
+  return { engine: new GemmEngine({ relaxedSimd: relaxed, threads, threadThreshold: o.threadThreshold }), features, fallbacks };
+}
+
+/**
+ * formers' own WebAssembly backend (name 'wasm'), synchronous.
+ *
+ * float32 matmul runs on a packed, cache-blocked SIMD GEMM emitted by gemm-module.ts, split over the calling
+ * thread and (cores - 1) worker threads that share one WebAssembly.Memory and meet through Atomics, so the call
+ * still returns synchronously. Small products stay on the calling thread.
+ *
+ * By design, every other kernel, and matmul in float64 and int32, is the reference backend's: they are
+ * memory-bound or rare enough that the plain TypeScript kernels are the right code, and sharing them keeps one
+ * implementation to test. That is not a fallback and is not listed in `fallbacks`. What is listed there is what
+ * this backend wanted to do and could not: threads (no SharedArrayBuffer, e.g. a browser page without
+ * cross-origin isolation, or no worker_threads), relaxed-SIMD FMA, or SIMD itself.
+ */
+export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend {
+  const o = resolveOptions(options);
+  const isDefault = options.threads === undefined && options.relaxedSimd === undefined && options.threadThreshold === undefined;
+  // Backends created with default options share one engine, so they share one set of worker threads.
+  const made = isDefault ? (defaultEngine ??= makeEngine(o)) : makeEngine(o);
+  const { engine, features } = made;
+  const fallbacks = new Map(made.fallbacks);
+  const reference = createReferenceBackend();
+
+  const matmul = (a: TypedArray, b: TypedArray, dtype: DType, p: MatmulParams): TypedArray => {
+    if (dtype !== 'float32' || engine === null) return reference.matmul(a, b, dtype, p);
+    const { batch, m, n, k, strideA, strideB } = p;
+    if (batch > 0 && m > 0 && n > 0 && k > 0) {
+      const needA = (batch - 1) * strideA + m * k;
+      const needB = (batch - 1) * strideB + k * n;
+      if (a.length < needA) throw new Error(`wasm.matmul: expected a to hold at least ${needA} elements; got ${a.length}`);
+      if (b.length < needB) throw new Error(`wasm.matmul: expected b to hold at least ${needB} elements; got ${b.length}`);
+    }
+    const a32 = a instanceof Float32Array ? a : Float32Array.from(a);
+    const b32 = b instanceof Float32Array ? b : Float32Array.from(b);
+    const out = engine.matmul(a32, b32, p);
+    const failure = engine.threadFailure;
+    if (failure !== null && failure !== 'terminated' && !fallbacks.has('matmul:threads')) {
+      fallbacks.set('matmul:threads', `single-threaded: ${failure}`);
+    }
+    return out;
+  };
+
+  return {
+    ...reference,
+    name: 'wasm',
+    sync: true,
+    dtypes: ['float32', 'float64', 'int32'],
+    fallbacks,
+    features,
+    threads: engine?.threads ?? 1,
+    relaxedSimd: engine !== null && o.relaxedSimd && features.relaxedSimd,
+    terminate: () => engine?.terminate(),
+    matmul,
+  };
+}
+
+/** Register the wasm backend (priority 100: the default wherever WebAssembly exists). */
+export function registerWasmBackend(
+  register: (name: 'wasm', factory: () => WasmBackend, options: { priority: number; sync: boolean; available: () => boolean }) => void,
+): void {
+  register('wasm', () => createWasmBackend(), { priority: 100, sync: true, available: () => typeof WebAssembly === 'object' });
+}
+

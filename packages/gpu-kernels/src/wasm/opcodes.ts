@@ -1,0 +1,64 @@
+/**
+ * The WebAssembly opcodes the formers kernels use (core spec 5.4, fixed-width SIMD and relaxed SIMD proposals).
+ * Each entry is the encoded opcode; SIMD instructions are the 0xfd prefix followed by a LEB128 sub-opcode.
+ */
+import { uleb128 } from './leb128.js';
+
+const simd = (sub: number): number[] => [0xfd, ...uleb128(sub)];
+
+export const valtype = { i32: 0x7f, i64: 0x7e, f32: 0x7d, f64: 0x7c, v128: 0x7b } as const;
+export type ValType = keyof typeof valtype;
+
+/** The empty block type (a block that takes and leaves nothing on the stack). */
+export const blockVoid = 0x40;
+
+export const op = {
+  unreachable: [0x00],
+  block: [0x02],
+  loop: [0x03],
+  if: [0x04],
+  else: [0x05],
+  end: [0x0b],
+  br: [0x0c],
+  brIf: [0x0d],
+  return: [0x0f],
+  call: [0x10],
+  drop: [0x1a],
+  select: [0x1b],
+  localGet: [0x20],
+  localSet: [0x21],
+  localTee: [0x22],
+  f32Load: [0x2a],
+  f32Store: [0x38],
+  i32Const: [0x41],
+  f32Const: [0x43],
+  i32Eqz: [0x45],
+  i32Eq: [0x46],
+  i32Ne: [0x47],
+  i32LtS: [0x48],
+  i32LtU: [0x49],
+  i32GtS: [0x4a],
+  i32LeS: [0x4c],
+  i32GeS: [0x4e],
+  i32Add: [0x6a],
+  i32Sub: [0x6b],
+  i32Mul: [0x6c],
+  i32And: [0x71],
+  i32Or: [0x72],
+  i32Shl: [0x74],
+  i32ShrS: [0x75],
+  // Fixed-width SIMD (0xfd prefix).
+  v128Load: simd(0x00),
+  v128Load32Splat: simd(0x09),
+  v128Store: simd(0x0b),
+  v128Const: simd(0x0c),
+  f32x4Splat: simd(0x13),
+  f32x4ExtractLane: simd(0x1f),
+  f32x4Add: simd(0xe4),
+  f32x4Sub: simd(0xe5),
+  f32x4Mul: simd(0xe6),
+  f32x4Div: simd(0xe7),
+  f32x4Max: simd(0xeb),
+  // Relaxed SIMD: a * b + c, fused or not at the engine's choice (an FMA on x64 with FMA3 and on arm64).
+  f32x4RelaxedMadd: simd(0x105),
+} as const;

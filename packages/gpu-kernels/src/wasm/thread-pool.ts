@@ -1,0 +1,240 @@
+/**
+ * Worker threads that run the exported `gemm` of one WebAssembly module on one shared memory, so that a call
+ * can be split over cores and still return synchronously: the caller writes each worker's arguments into a
+ * shared control array, wakes it with Atomics.notify, computes its own share, and blocks in Atomics.wait until
+ * every worker has counted itself done. No message passing happens per call.
+ *
+ * Workers are unref'd, so they never keep a Node process alive, and they are reused for every call.
+ */
+import { nodeBuiltin } from './features.js';
+
+interface WorkerLike {
+  unref(): void;
+  terminate(): Promise<number>;
+  on(event: 'error', listener: (e: unknown) => void): void;
+}
+type WorkerThreads = {
+  Worker: new (code: string, options: { eval: true; workerData: unknown; name?: string }) => WorkerLike;
+};
+
+// Control array layout (Int32): [DONE] workers finished this round, [ERROR] a worker failed, [NEXT] the next
+// unclaimed chunk, [SEQ] the round number workers wait on, [READY + w] worker w instantiated (1) or failed (-1);
+// then the round's shared arguments and how to cut them into chunks.
+const DONE = 0;
+const ERROR = 1;
+const NEXT = 2;
+const SEQ = 3;
+const STOP = 4;
+const READY = 8;
+const MAX_WORKERS = 64;
+const ARGS = READY + MAX_WORKERS;
+const MAX_ARGS = 32;
+// SPLIT: [index of the first of the two arguments a chunk replaces, unit, extent, chunks, bytes per thread's
+// packing buffers, offset of the B buffer inside them, index of the packA argument].
+const SPLIT = ARGS + MAX_ARGS;
+const CONTROL_LENGTH = SPLIT + 8;
+/** How long the first call waits for workers to start before it gives up on threads. */
+const START_TIMEOUT_MS = 10_000;
+
+/** How a round's output is cut: chunk c replaces args[index], args[index + 1] with its [start, end). */
+export interface Split {
+  /** Index of the range's start argument (its end follows it). */
+  readonly index: number;
+  /** Chunk boundaries fall on multiples of `unit` (a micro-tile), except the last at `extent`. */
+  readonly unit: number;
+  readonly extent: number;
+  readonly chunks: number;
+}
+
+/** Where thread t's packing buffers are: args[packIndex] = t * bytes, args[packIndex + 1] = t * bytes + bOffset. */
+export interface PackSlots {
+  readonly packIndex: number;
+  readonly bytes: number;
+  readonly bOffset: number;
+}
+
+/**
+ * Chunk c of a split as [start, end). Written once here and once, identically, in WORKER_SOURCE.
+ */
+export function chunkRange(split: Split, c: number): [number, number] {
+  const units = Math.ceil(split.extent / split.unit);
+  const start = Math.floor((c * units) / split.chunks) * split.unit;
+  const end = Math.min(split.extent, Math.floor(((c + 1) * units) / split.chunks) * split.unit);
+  return [start, end];
+}
+
+/**
+ * The worker's whole program, run with `eval`. Plain JavaScript, kept small: it instantiates the module on the
+ * shared memory, then for each round claims chunks from the shared counter until none are left, and counts
+ * itself done. Chunks are claimed dynamically so that a worker the OS schedules late (other processes on the
+ * core) costs the caller little: the caller takes the chunks the worker has not claimed.
+ */
+const WORKER_SOURCE = `
+const { workerData } = require('node:worker_threads');
+const { module, memory, control, thread, C } = workerData;
+const ctl = new Int32Array(control);
+let gemm = null;
+try {
+  gemm = new WebAssembly.Instance(module, { env: { memory } }).exports.gemm;
+  Atomics.store(ctl, C.READY + thread - 1, 1);
+} catch (e) {
+  Atomics.store(ctl, C.READY + thread - 1, -1);
+}
+Atomics.notify(ctl, C.READY + thread - 1);
+let seen = 0;
+for (;;) {
+  Atomics.wait(ctl, C.SEQ, seen);
+  if (Atomics.load(ctl, C.STOP) !== 0) break;
+  const seq = Atomics.load(ctl, C.SEQ);
+  if (seq === seen) continue;
+  seen = seq;
+  const args = Array.from(ctl.subarray(C.ARGS, C.ARGS + C.NARGS));
+  const [index, unit, extent, chunks, bytes, bOffset, packIndex] = ctl.subarray(C.SPLIT, C.SPLIT + 7);
+  args[packIndex] = thread * bytes;
+  args[packIndex + 1] = thread * bytes + bOffset;
+  const units = Math.ceil(extent / unit);
+  try {
+    for (let c = Atomics.add(ctl, C.NEXT, 1); c < chunks; c = Atomics.add(ctl, C.NEXT, 1)) {
+      if (gemm === null) throw new Error('not instantiated');
+      args[index] = Math.floor((c * units) / chunks) * unit;
+      args[index + 1] = Math.min(extent, Math.floor(((c + 1) * units) / chunks) * unit);
+      gemm(...args);
+    }
+  } catch (e) {
+    Atomics.store(ctl, C.ERROR, 1);
+  }
+  Atomics.add(ctl, C.DONE, 1);
+  Atomics.notify(ctl, C.DONE);
+}
+`;
+
+export class GemmThreadPool {
+  private readonly ctl: Int32Array;
+  private readonly workers: WorkerLike[] = [];
+  private seq = 0;
+  private started = false;
+  private failure: string | null = null;
+
+  /**
+   * @param workerCount workers besides the caller.
+   * @param nargs the number of i32 arguments of `gemm`.
+   */
+  constructor(
+    private readonly module: WebAssembly.Module,
+    private readonly memory: WebAssembly.Memory,
+    readonly workerCount: number,
+    private readonly nargs: number,
+  ) {
+    if (workerCount > MAX_WORKERS) throw new Error(`GemmThreadPool: expected at most ${MAX_WORKERS} workers; got ${workerCount}`);
+    if (nargs > MAX_ARGS) throw new Error(`GemmThreadPool: expected at most ${MAX_ARGS} arguments; got ${nargs}`);
+    this.ctl = new Int32Array(new SharedArrayBuffer(4 * CONTROL_LENGTH));
+  }
+
+  /** Why the pool cannot run (workers failed to start or to compute), else null. */
+  get failed(): string | null {
+    return this.failure;
+  }
+
+  /**
+   * Run `gemm` over every chunk of `split`, on the workers and the calling thread (`runHere`), returning when all
+   * chunks are done. Thread t (0 = caller) uses packing buffers at t * pack.bytes. Returns false, having
+   * computed nothing, when the pool is unusable; the caller then computes alone.
+   */
+  run(args: readonly number[], split: Split, pack: PackSlots, runHere: (args: number[]) => void): boolean {
+    if (!this.start()) return false;
+    const ctl = this.ctl;
+    for (let i = 0; i < this.nargs; i++) ctl[ARGS + i] = args[i] | 0;
+    ctl.set([split.index, split.unit, split.extent, split.chunks, pack.bytes, pack.bOffset, pack.packIndex], SPLIT);
+    Atomics.store(ctl, DONE, 0);
+    Atomics.store(ctl, NEXT, 0);
+    // The Atomics.store of SEQ orders every write above before the workers' Atomics.load of it.
+    Atomics.store(ctl, SEQ, ++this.seq);
+    Atomics.notify(ctl, SEQ);
+    const mine = [...args];
+    mine[pack.packIndex] = 0;
+    mine[pack.packIndex + 1] = pack.bOffset;
+    let error: unknown = null;
+    try {
+      for (let c = Atomics.add(ctl, NEXT, 1); c < split.chunks; c = Atomics.add(ctl, NEXT, 1)) {
+        [mine[split.index], mine[split.index + 1]] = chunkRange(split, c);
+        runHere(mine);
+      }
+    } catch (e) {
+      error = e;
+    }
+    // Every worker must count itself done before the memory is reused, even one that found no chunk left.
+    for (let done = Atomics.load(ctl, DONE); done < this.workerCount; done = Atomics.load(ctl, DONE)) {
+      Atomics.wait(ctl, DONE, done);
+    }
+    if (error !== null) throw error;
+    if (Atomics.load(ctl, ERROR) !== 0) {
+      this.failure = 'a worker thread failed while computing';
+      this.terminate();
+      return false;
+    }
+    return true;
+  }
+
+  /** Stop the workers. The pool cannot be used afterwards. */
+  terminate(): void {
+    Atomics.store(this.ctl, STOP, 1);
+    Atomics.store(this.ctl, SEQ, ++this.seq);
+    Atomics.notify(this.ctl, SEQ);
+    for (const worker of this.workers) void worker.terminate().catch(() => {});
+    this.workers.length = 0;
+    this.failure ??= 'terminated';
+  }
+
+  private start(): boolean {
+    if (this.failure !== null) return false;
+    if (this.started) return true;
+    this.started = true;
+    const wt = nodeBuiltin<WorkerThreads>('node:worker_threads');
+    if (!wt) {
+      this.failure = 'worker_threads is unavailable';
+      return false;
+    }
+    try {
+      for (let w = 0; w < this.workerCount; w++) {
+        const worker = new wt.Worker(WORKER_SOURCE, {
+          eval: true,
+          name: `formers-wasm-gemm-${w + 1}`,
+          workerData: {
+            module: this.module,
+            memory: this.memory,
+            control: this.ctl.buffer,
+            thread: w + 1,
+            C: { DONE, ERROR, NEXT, SEQ, STOP, READY, ARGS, SPLIT, NARGS: this.nargs },
+          },
+        });
+        worker.unref();
+        // An error event arrives only on the event loop, after the call that needed the worker has returned;
+        // the ready handshake below is what catches a worker that fails to start.
+        worker.on('error', () => {
+          this.failure ??= 'a worker thread exited with an error';
+        });
+        this.workers.push(worker);
+      }
+    } catch (e) {
+      this.failure = `could not start worker threads: ${e instanceof Error ? e.message : String(e)}`;
+      this.terminate();
+      return false;
+    }
+    // Block until every worker has instantiated the module (tens of milliseconds, once).
+    const deadline = Date.now() + START_TIMEOUT_MS;
+    for (let w = 0; w < this.workerCount; w++) {
+      for (;;) {
+        const state = Atomics.load(this.ctl, READY + w);
+        if (state === 1) break;
+        const left = deadline - Date.now();
+        if (state === -1 || left <= 0) {
+          this.failure = state === -1 ? 'a worker thread could not instantiate the module' : 'worker threads did not start in time';
+          this.terminate();
+          return false;
+        }
+        Atomics.wait(this.ctl, READY + w, 0, left);
+      }
+    }
+    return true;
+  }
+}

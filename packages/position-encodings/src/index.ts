@@ -1,0 +1,21 @@
+export { t5RelativePositionBucket, t5RelativePositionBuckets, type T5BucketOptions, type T5BucketGridOptions } from './t5-bucket.js';
+export { T5RelativePositionBias, type T5RelativePositionBiasOptions } from './t5-relative-position-bias.js';
+export { alibiSlopes, alibiBias, ALiBi, type AlibiBiasOptions, type ALiBiOptions } from './alibi.js';
+export {
+  sinusoidalTableHost,
+  sinusoidalPositionEncoding,
+  SinusoidalPositionalEncoding,
+  type SinusoidalLayout,
+  type SinusoidalOptions,
+  type SinusoidalPositionalEncodingOptions,
+} from './sinusoidal.js';
+export { sinCos2dPositionEncoding, type SinCos2dOptions, type GridSize } from './sincos-2d.js';
+export { ropeParameters, type RopeScaling, type RopeScalingType, type RopeParameters } from './rope-parameters.js';
+export { applyRotary, rotateHalf, rotateInterleaved, type RotaryLayout } from './rotary.js';
+export { RotaryEmbedding, type RotaryEmbeddingOptions, type RotaryPositionOptions } from './rotary-embedding.js';
+export { LearnedPositionalEmbedding, type LearnedPositionalEmbeddingOptions } from './learned-positional-embedding.js';
+export { LearnedPositionalEmbedding2d, type LearnedPositionalEmbedding2dOptions } from './learned-positional-embedding-2d.js';
+export { resampleAbsPosEmbed, type ResampleAbsPosEmbedOptions } from './resample-abs-pos-embed.js';
+export type { TableOptions } from './host-tensor.js';
+export { PositionEncodingGenerator, type PositionEncodingGeneratorOptions } from './peg.js';
+export { PositionEncodingGenerator1d, type PositionEncodingGenerator1dOptions } from './peg-1d.js';

@@ -1,0 +1,142 @@
+/**
+ * The selective scan of Mamba (Gu and Dao 2023, "Mamba: Linear-Time Sequence Modeling with Selective State
+ * Spaces", Algorithm 2). With input-dependent step delta, B and C, per channel d and state n:
+ *
+ *   dA_t = exp(delta_t A)            (ZOH for A)
+ *   dBu_t = delta_t B_t u_t          (the simplified Euler step for B, as the reference kernels)
+ *   h_t = dA_t h_{t-1} + dBu_t,      y_t = C_t . h_t + D u_t,      y_t <- y_t * SiLU(z_t)
+ *
+ * Arguments and layouts follow mamba_ssm's `selective_scan_fn`: u, delta, z (B, D, L); A (D, N); B, C (B, N, L);
+ * D, delta_bias (D). Three modes compute the same thing: 'sequential' (one step at a time, the reference),
+ * 'parallel' (every state at once through `linearRecurrence`, which backends can implement as an associative scan),
+ * and `selectiveStateUpdate` for one step at inference.
+ */
+import { linearRecurrence, softplus, stack, type Tensor } from '@formers/tensor-core';
+
+export interface SelectiveScanOptions {
+  /** Skip connection D, (D). */
+  readonly D?: Tensor | null;
+  /** Gate z (B, D, L): y is multiplied by SiLU(z). */
+  readonly z?: Tensor | null;
+  /** Added to delta before the softplus, (D). */
+  readonly deltaBias?: Tensor | null;
+  /** Apply softplus to delta (+ deltaBias); default false, as mamba_ssm. */
+  readonly deltaSoftplus?: boolean;
+  /** 'parallel' (default) or 'sequential'. */
+  readonly mode?: 'parallel' | 'sequential';
+  /** Initial state (B, D, N); zeros when omitted. */
+  readonly h0?: Tensor | null;
+}
+
+export interface SelectiveScanResult {
+  /** (B, D, L). */
+  readonly y: Tensor;
+  /** The state after the last step, (B, D, N). */
+  readonly lastState: Tensor;
+}
+
+function fmt(shape: readonly number[]): string {
+  return `[${shape.join(',')}]`;
+}
+
+function expectShape(op: string, name: string, t: Tensor | null | undefined, want: readonly number[], legend: string): void {
+  if (!t) throw new Error(`${op}: expected ${name} of shape ${fmt(want)} ${legend}; got ${String(t)}`);
+  if (t.ndim !== want.length || t.shape.some((s, i) => s !== want[i])) {
+    throw new Error(`${op}: expected ${name} of shape ${fmt(want)} ${legend}; got ${fmt(t.shape)}`);
+  }
+}
+
+/** Validate the scan's arguments; returns (batch, channels, length, state). */
+function checkScan(op: string, u: Tensor, delta: Tensor, A: Tensor, B: Tensor, C: Tensor, o: SelectiveScanOptions): [number, number, number, number] {
+  if (u.ndim !== 3) throw new Error(`${op}: expected u of shape [B, D, L]; got ${fmt(u.shape)}`);
+  const [b, d, l] = u.shape;
+  if (A.ndim !== 2 || A.shape[0] !== d) throw new Error(`${op}: expected A of shape [D=${d}, N]; got ${fmt(A.shape)}`);
+  const n = A.shape[1];
+  expectShape(op, 'delta', delta, [b, d, l], '(B, D, L), as u');
+  expectShape(op, 'B', B, [b, n, l], '(B, N, L)');
+  expectShape(op, 'C', C, [b, n, l], '(B, N, L)');
+  if (o.D) expectShape(op, 'opts.D', o.D, [d], '(D)');
+  if (o.z) expectShape(op, 'opts.z', o.z, [b, d, l], '(B, D, L), as u');
+  if (o.deltaBias) expectShape(op, 'opts.deltaBias', o.deltaBias, [d], '(D)');
+  if (o.h0) expectShape(op, 'opts.h0', o.h0, [b, d, n], '(B, D, N)');
+  if (o.mode !== undefined && o.mode !== 'parallel' && o.mode !== 'sequential') {
+    throw new Error(`${op}: expected opts.mode 'parallel' or 'sequential'; got ${JSON.stringify(o.mode)}`);
+  }
+  return [b, d, l, n];
+}
+
+function effectiveDelta(delta: Tensor, o: SelectiveScanOptions, biasShape: number[]): Tensor {
+  let dt = o.deltaBias ? delta.add(o.deltaBias.reshape(biasShape)) : delta;
+  if (o.deltaSoftplus) dt = softplus(dt);
+  return dt;
+}
+
+function finish(y: Tensor, u: Tensor, o: SelectiveScanOptions, dShape: number[], z: Tensor | null | undefined): Tensor {
+  let out = o.D ? y.add(u.mul(o.D.reshape(dShape))) : y;
+  if (z) out = out.mul(z.silu());
+  return out;
+}
+
+/** The selective scan; see the file comment. Differentiable in every tensor argument. */
+export function selectiveScan(u: Tensor, delta: Tensor, A: Tensor, B: Tensor, C: Tensor, opts: SelectiveScanOptions = {}): SelectiveScanResult {
+  const [, , L] = checkScan('selectiveScan', u, delta, A, B, C, opts);
+  const dt = effectiveDelta(delta, opts, [1, -1, 1]); // (B, D, L)
+  if ((opts.mode ?? 'parallel') === 'sequential') {
+    let h = opts.h0 ?? u.select(-1, 0).unsqueeze(-1).mul(A.unsqueeze(0)).mul(0); // (B, D, N)
+    const ys: Tensor[] = [];
+    for (let t = 0; t < L; t++) {
+      const dtT = dt.select(-1, t).unsqueeze(-1); // (B, D, 1)
+      const dA = dtT.mul(A).exp(); // (B, D, N)
+      const dBu = dtT.mul(B.select(-1, t).unsqueeze(1)).mul(u.select(-1, t).unsqueeze(-1)); // (B, D, N)
+      h = dA.mul(h).add(dBu); // (B, D, N)
+      ys.push(h.mul(C.select(-1, t).unsqueeze(1)).sum(-1)); // (B, D)
+    }
+    const y = stack(ys, -1); // (B, D, L)
+    return { y: finish(y, u, opts, [1, -1, 1], opts.z), lastState: h };
+  }
+  const dtE = dt.unsqueeze(-1); // (B, D, L, 1)
+  const dA = dtE.mul(A.unsqueeze(1)).exp(); // (B, D, L, N)
+  const dBu = dtE.mul(B.transpose(1, 2).unsqueeze(1)).mul(u.unsqueeze(-1)); // (B, D, L, N)
+  const h = linearRecurrence(dA, dBu, { dim: 2, h0: opts.h0 ?? null }); // (B, D, L, N)
+  const y = h.mul(C.transpose(1, 2).unsqueeze(1)).sum(-1); // (B, D, L)
+  return { y: finish(y, u, opts, [1, -1, 1], opts.z), lastState: h.select(2, L - 1) };
+}
+
+export interface SelectiveStateUpdateOptions {
+  readonly D?: Tensor | null;
+  /** Gate z (B, D). */
+  readonly z?: Tensor | null;
+  readonly dtBias?: Tensor | null;
+  readonly dtSoftplus?: boolean;
+}
+
+/**
+ * One recurrent step of the selective scan (mamba_ssm's `selective_state_update`): state (B, D, N), x and dt
+ * (B, D), A (D, N), B and C (B, N). Returns y (B, D) and the new state; the caller's state is not modified.
+ */
+export function selectiveStateUpdate(
+  state: Tensor,
+  x: Tensor,
+  dt: Tensor,
+  A: Tensor,
+  B: Tensor,
+  C: Tensor,
+  opts: SelectiveStateUpdateOptions = {},
+): { y: Tensor; state: Tensor } {
+  const op = 'selectiveStateUpdate';
+  if (x.ndim !== 2) throw new Error(`${op}: expected x of shape [B, D]; got ${fmt(x.shape)}`);
+  const [b, d] = x.shape;
+  if (A.ndim !== 2 || A.shape[0] !== d) throw new Error(`${op}: expected A of shape [D=${d}, N]; got ${fmt(A.shape)}`);
+  const n = A.shape[1];
+  expectShape(op, 'state', state, [b, d, n], '(B, D, N) for this batch and A');
+  expectShape(op, 'dt', dt, [b, d], '(B, D), as x');
+  expectShape(op, 'B', B, [b, n], '(B, N)');
+  expectShape(op, 'C', C, [b, n], '(B, N)');
+  if (opts.D) expectShape(op, 'opts.D', opts.D, [d], '(D)');
+  if (opts.z) expectShape(op, 'opts.z', opts.z, [b, d], '(B, D)');
+  if (opts.dtBias) expectShape(op, 'opts.dtBias', opts.dtBias, [d], '(D)');
+  const delta = effectiveDelta(dt, { deltaBias: opts.dtBias, deltaSoftplus: opts.dtSoftplus }, [1, -1]).unsqueeze(-1); // (B, D, 1)
+  const next = delta.mul(A).exp().mul(state).add(delta.mul(B.unsqueeze(1)).mul(x.unsqueeze(-1))); // (B, D, N)
+  const y = next.mul(C.unsqueeze(1)).sum(-1); // (B, D)
+  return { y: finish(y, x, opts, [1, -1], opts.z), state: next };
+}

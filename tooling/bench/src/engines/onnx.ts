@@ -1,0 +1,100 @@
+/** onnxruntime-node (CPU execution provider), fed one-node ONNX graphs built in code (onnx-model.ts). */
+import * as ort from 'onnxruntime-node';
+import type { Engine, Runner } from '../engine.js';
+import { randomData, type Workload } from '../workloads.js';
+import { singleNodeModel, type SingleNodeModel } from './onnx-model.js';
+
+interface Spec {
+  readonly model: SingleNodeModel;
+  readonly data: readonly Float32Array[];
+}
+
+function spec(w: Workload): Spec | string {
+  switch (w.kind) {
+    case 'gemm':
+      return {
+        model: { opType: 'MatMul', opset: 17, inputs: [{ name: 'a', shape: [w.n, w.n] }, { name: 'b', shape: [w.n, w.n] }], output: { name: 'c', shape: [w.n, w.n] } },
+        data: [randomData(w.n * w.n, 1), randomData(w.n * w.n, 2)],
+      };
+    case 'bmm': {
+      // MatMul has no transpose flag, so K^T (BH, Dh, T) is the input, prepared outside the timing.
+      const k = randomData(w.batch * w.t * w.dh, 4);
+      const kt = new Float32Array(k.length);
+      for (let b = 0; b < w.batch; b++) {
+        for (let i = 0; i < w.t; i++) for (let d = 0; d < w.dh; d++) kt[(b * w.dh + d) * w.t + i] = k[(b * w.t + i) * w.dh + d];
+      }
+      return {
+        model: {
+          opType: 'MatMul',
+          opset: 17,
+          inputs: [{ name: 'q', shape: [w.batch, w.t, w.dh] }, { name: 'kt', shape: [w.batch, w.dh, w.t] }],
+          output: { name: 's', shape: [w.batch, w.t, w.t] },
+        },
+        data: [randomData(w.batch * w.t * w.dh, 3), kt],
+      };
+    }
+    case 'softmax':
+      return {
+        model: { opType: 'Softmax', opset: 17, attributes: [{ name: 'axis', int: 1 }], inputs: [{ name: 'x', shape: [w.rows, w.cols] }], output: { name: 'y', shape: [w.rows, w.cols] } },
+        data: [randomData(w.rows * w.cols, 5)],
+      };
+    case 'layerNorm':
+      return {
+        model: {
+          opType: 'LayerNormalization',
+          opset: 17,
+          attributes: [{ name: 'axis', int: 1 }],
+          inputs: [{ name: 'x', shape: [w.rows, w.cols] }, { name: 'scale', shape: [w.cols] }, { name: 'bias', shape: [w.cols] }],
+          output: { name: 'y', shape: [w.rows, w.cols] },
+        },
+        data: [randomData(w.rows * w.cols, 6), randomData(w.cols, 7), randomData(w.cols, 8)],
+      };
+    case 'depthwiseConv2d': {
+      const pad = (w.k - 1) / 2;
+      return {
+        model: {
+          opType: 'Conv',
+          opset: 17,
+          attributes: [{ name: 'group', int: w.c }, { name: 'kernel_shape', ints: [w.k, w.k] }, { name: 'pads', ints: [pad, pad, pad, pad] }],
+          inputs: [{ name: 'x', shape: [1, w.c, w.h, w.w] }, { name: 'w', shape: [w.c, 1, w.k, w.k] }],
+          output: { name: 'y', shape: [1, w.c, w.h, w.w] },
+        },
+        data: [randomData(w.c * w.h * w.w, 9), randomData(w.c * w.k * w.k, 10)],
+      };
+    }
+    case 'mlpStep':
+      return 'inference runtime (no training step)';
+  }
+}
+
+export async function onnxEngine(): Promise<Engine | null> {
+  try {
+    const probe = await ort.InferenceSession.create(
+      singleNodeModel({ opType: 'MatMul', opset: 17, inputs: [{ name: 'a', shape: [1, 1] }, { name: 'b', shape: [1, 1] }], output: { name: 'c', shape: [1, 1] } }),
+    );
+    await probe.release();
+  } catch (e) {
+    console.warn(`onnxruntime-node: skipped (${e instanceof Error ? e.message : String(e)})`);
+    return null;
+  }
+  return {
+    name: 'onnxruntime-node',
+    note: `ort ${ort.env.versions?.common ?? ''}, CPU EP, default intra-op threads`.trim(),
+    prepare: async (w): Promise<Runner | string> => {
+      const s = spec(w);
+      if (typeof s === 'string') return s;
+      const session = await ort.InferenceSession.create(singleNodeModel(s.model), { graphOptimizationLevel: 'all' });
+      const feeds: Record<string, ort.Tensor> = {};
+      s.model.inputs.forEach((input, i) => {
+        feeds[input.name] = new ort.Tensor('float32', s.data[i], [...input.shape]);
+      });
+      return {
+        run: async () => {
+          const out = await session.run(feeds);
+          (out[s.model.output.name].data as Float32Array).length;
+        },
+        dispose: () => void session.release(),
+      };
+    },
+  };
+}
