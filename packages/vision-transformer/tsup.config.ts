@@ -1,0 +1,3 @@
+import { packageTsupConfig } from '../../tooling/tsup.shared';
+
+export default packageTsupConfig();

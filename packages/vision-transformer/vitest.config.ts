@@ -1,0 +1,3 @@
+import { packageVitestConfig } from '../../tooling/vitest.shared';
+
+export default packageVitestConfig();
