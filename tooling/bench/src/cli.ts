@@ -4,11 +4,12 @@
  * tfjs-wasm (the peer the project's speed targets are stated against).
  *
  *   pnpm bench [--quick] [--json FILE] [--md FILE] [--only NAME,...] [--engines NAME,...] [--no-torch]
+ *   pnpm bench <suite> [args...]   a package's own suite: src/suites/<suite>.ts (attention, ssm, ...)
  *
  * Node engines are timed in interleaved rounds (one run of each engine per round), so that load from other
  * processes on the machine hits them alike. PyTorch runs in its own process afterwards.
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import type { Engine, Runner } from './engine.js';
 import { formersEngines } from './engines/formers.js';
@@ -85,7 +86,26 @@ async function timeRunners(runners: Map<string, Runner>, quick: boolean, failed:
   return times;
 }
 
+/** `pnpm bench <suite> ...` hands the remaining arguments to src/suites/<suite>.ts, which exports `main(argv)`. */
+async function runSuite(argv: string[]): Promise<boolean> {
+  const rest = argv.filter((a) => a !== '--');
+  const suite = rest[0];
+  if (suite === undefined || suite.startsWith('-')) return false;
+  if (!/^[a-z][a-z0-9-]*$/.test(suite)) throw new Error(`bench: expected a suite name like "attention"; got ${JSON.stringify(suite)}`);
+  const url = new URL(`./suites/${suite}.ts`, import.meta.url);
+  if (!existsSync(url)) {
+    const known = existsSync(new URL('./suites/', import.meta.url))
+      ? readdirSync(new URL('./suites/', import.meta.url)).filter((f) => f.endsWith('.ts')).map((f) => f.slice(0, -3))
+      : [];
+    throw new Error(`bench: unknown suite ${JSON.stringify(suite)}; expected one of ${JSON.stringify(known)} or flags for the core workloads`);
+  }
+  const mod = (await import(url.href)) as { main: (argv: string[]) => Promise<void> };
+  await mod.main(rest.slice(1));
+  return true;
+}
+
 async function main(): Promise<void> {
+  if (await runSuite(process.argv.slice(2))) process.exit(0);
   const args = parseArgs(process.argv.slice(2));
   const m = machine();
   const ws = workloads(args.quick).filter((w) => !args.only || args.only.includes(w.kind));
