@@ -1,88 +1,80 @@
 """Golden cases for @formers/position-encodings, from PyTorch.
 
-Writes packages/position-encodings/test/golden/position-encodings.safetensors. Every entry is named
-`<case>.<field>`; `__metadata__` holds `provenance` (torch and python versions, script, seed, date) and `cases`, a JSON
-object of case name -> config. The safetensors file is written by hand (8-byte little-endian header length, JSON
-header padded to 8 bytes, raw little-endian bytes), so the `safetensors` package is not needed.
+Writes one conformance case file per case into packages/position-encodings/test/golden/<case>.safetensors (format:
+docs/conformance.md): tensors `input.<n>`, `param.<n>`, `output.<n>`, `cotangent.<n>`, `grad.<n>`; `__metadata__`
+with `op` (the conformance op registered in packages/position-encodings/test/conformance-ops.ts), `config` (the
+case's options, torch-side names), `dtype`, `reference_precision` and `provenance` (torch and python versions,
+script, seed, date). Files are written with common.py's writer. Two further files hold PyTorch modules' state
+dicts (T5 bias, PEG), loaded unchanged by the tests. The folder is cleared and rewritten on every run.
 
 Each family is reimplemented here in torch from its paper and the published reference code, written by us:
 - T5 bucket: HuggingFace T5Attention._relative_position_bucket / mesh-tensorflow, in float32 exactly as they do
   (the float32 log and the truncating cast decide the bucket edges, so the golden must use the same precision).
-- ALiBi slopes: the schedule of Press et al. 2022 (get_slopes in the ALiBi repository), non-powers of two included.
+- ALiBi slopes: the schedule of Press et al. 2022 (get_slopes in the ALiBi repository), non-powers of two included;
+  2-D ALiBi as CROMA (Euclidean patch distance).
 - Sinusoidal: Vaswani et al. 2017 (interleaved sin/cos), the concatenated [sin | cos] table (tensor2tensor,
   Transformer-XL) and the 2-D sin-cos table of MAE (He et al. 2022).
 - RoPE: RoFormer (Su et al. 2021) in both layouts, GPT-J's rotate_every_two (interleaved) and GPT-NeoX/LLaMA's
   rotate_half; the rope parameter functions of transformers' modeling_rope_utils (default, linear, dynamic NTK,
-  YaRN, llama3), reimplemented in float64 and checked against closed forms below.
+  YaRN, llama3), reimplemented in float64 and checked against closed forms below; RoPE with linear attention
+  (RoFormer eq. 19); 2-D RoPE axial and mixed (Heo et al. 2024) as complex products, as their code.
 - timm's resample_abs_pos_embed (bicubic with and without antialias) for the learned 2-D table.
+- PEG (CPVT) 2-D and 1-D; FLOATER (RK4 over an MLP); multiplicative embeddings; Shaw et al. 2018; Transformer-XL
+  with the original _rel_shift trick (asserted equal to the naive O(N^2) loop); DeBERTa-v2's
+  make_log_bucket_position (float32, as HF) and disentangled c2p/p2c; complex order embeddings (Wang et al. 2020);
+  the Swin/BEiT 2-D relative position bias with timm's index construction.
 
 Gradients: for cases with a gradient, L = sum(output * cotangent) with a stored random cotangent, differentiated
 in float64 with respect to every float input and parameter.
 
 Run: /usr/bin/python3 tooling/reference/position_encodings.py
 """
-import datetime
 import json
 import math
 import os
-import struct
 import sys
 
 import torch
 import torch.nn.functional as F
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import provenance as make_provenance, write_safetensors  # noqa: E402
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-OUT = os.path.join(ROOT, "packages", "position-encodings", "test", "golden", "position-encodings.safetensors")
+GOLDEN = os.path.join(ROOT, "packages", "position-encodings", "test", "golden")
+SCRIPT = os.path.abspath(__file__)
 SEED = 20250301
 gen = torch.Generator().manual_seed(SEED)
 
-ST = {torch.float64: "F64", torch.float32: "F32", torch.int64: "I64", torch.int32: "I32"}
+# case -> {conformance tensor name: tensor}; case -> config; case -> op name (the conformance op it runs through).
 tensors = {}
 cases = {}
+ops = {}
 
 
-def put(case, field, t):
-    tensors[f"{case}.{field}"] = t.detach().contiguous()
-
-
-def write_safetensors(path, entries, metadata):
-    if sys.byteorder != "little":
-        raise SystemExit("tensor bytes are written in host order, which must be little-endian")
-    header = {"__metadata__": metadata}
-    chunks, offset = [], 0
-    for name in sorted(entries):
-        t = entries[name]
-        b = t.numpy().tobytes()
-        header[name] = {"dtype": ST[t.dtype], "shape": list(t.shape), "data_offsets": [offset, offset + len(b)]}
-        chunks.append(b)
-        offset += len(b)
-    hb = json.dumps(header, separators=(",", ":")).encode("utf-8")
-    hb += b" " * ((8 - len(hb) % 8) % 8)
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(hb)))
-        f.write(hb)
-        for c in chunks:
-            f.write(c)
+def put(case, name, t):
+    """Store `t` as `<group>.<name>` of `case` (group: input, param, output, cotangent or grad)."""
+    tensors.setdefault(case, {})[name] = t.detach().contiguous()
 
 
 def randn(*shape):
     return torch.randn(*shape, generator=gen, dtype=torch.float64).to(torch.float32)
 
 
-def with_grads(case, inputs, fn):
-    """Store float32 inputs, the float64 reference output and its gradients w.r.t. every input."""
+def with_grads(case, inputs, fn, params=()):
+    """Store float32 inputs (params: the names that are module parameters), the float64 reference output `out`, a
+    random cotangent and the gradients of sum(out * cotangent) w.r.t. every input and parameter."""
     leaves = {k: v.to(torch.float64).clone().requires_grad_(True) for k, v in inputs.items()}
     out = fn(**leaves)
     cot = randn(*out.shape)
     loss = (out * cot.to(torch.float64)).sum()
     grads = torch.autograd.grad(loss, list(leaves.values()))
     for k, v in inputs.items():
-        put(case, k, v)
-    put(case, "output", out.to(torch.float32))
-    put(case, "cotangent", cot)
+        put(case, f"{'param' if k in params else 'input'}.{k}", v)
+    put(case, "output.out", out.to(torch.float32))
+    put(case, "cotangent.out", cot)
     for k, g in zip(leaves, grads):
-        put(case, f"grad_{k}", g.to(torch.float32))
+        put(case, f"grad.{k}", g.to(torch.float32))
 
 
 # ---- T5 relative position bucket -------------------------------------------------------------------------------
@@ -106,8 +98,10 @@ def t5_bucket(relative_position, bidirectional, num_buckets, max_distance):
     return buckets + torch.where(is_small, n, large)
 
 
-rel = torch.cat([torch.arange(-700, 701), torch.tensor([-100000, -4096, -1025, -1024, 1024, 1025, 4096, 100000])])
-put("t5_bucket", "relative_position", rel.to(torch.int32))
+# Dense where every configuration's edges are (max_distance <= 256), sparse far out.
+FAR = [256, 257, 300, 384, 511, 512, 513, 1024, 1025, 4096, 100000]
+rel = torch.cat([torch.arange(-260, 261), torch.tensor([-d for d in FAR] + FAR)])
+put("t5_bucket", "input.relative_position", rel.to(torch.int32))
 T5_CONFIGS = []
 for bidirectional in [True, False]:
     for nb, md in [(32, 128), (64, 256), (16, 64), (8, 20), (10, 40), (32, 33)]:
@@ -115,8 +109,9 @@ for bidirectional in [True, False]:
 for i, c in enumerate(T5_CONFIGS):
     b = t5_bucket(rel, c["bidirectional"], c["num_buckets"], c["max_distance"])
     assert int(b.min()) >= 0 and int(b.max()) < c["num_buckets"]
-    put("t5_bucket", f"buckets{i}", b.to(torch.int32))
+    put("t5_bucket", f"output.buckets{i}", b.to(torch.int32))
 cases["t5_bucket"] = {"configs": T5_CONFIGS}
+ops["t5_bucket"] = "t5_relative_position_bucket"
 
 # T5 bias module: HF T5Attention.compute_bias with a seeded relative_attention_bias; also a state_dict file.
 H, NB, MD = 3, 16, 40
@@ -129,7 +124,8 @@ for name, bidir, q_len, k_len, offset in [("t5_bias_enc", True, 6, 9, 0), ("t5_b
     def bias_fn(weight, buckets=buckets):
         return F.embedding(buckets, weight).permute(2, 0, 1).unsqueeze(0)  # (1, H, Tq, Tk)
 
-    with_grads(name, {"weight": weight}, bias_fn)
+    with_grads(name, {"weight": weight}, bias_fn, params={"weight"})
+    ops[name] = "t5_relative_position_bias"
     cases[name] = dict(num_heads=H, num_buckets=NB, max_distance=MD, bidirectional=bidir, query_length=q_len,
                        key_length=k_len, offset=offset)
 
@@ -138,7 +134,6 @@ t5_module = torch.nn.Module()
 t5_module.relative_attention_bias = torch.nn.Embedding(NB, H)
 with torch.no_grad():
     t5_module.relative_attention_bias.weight.copy_(weight)
-STATE_DICT_OUT = os.path.join(os.path.dirname(OUT), "t5-bias-state-dict.safetensors")
 STATE_DICT = {k: v.detach().clone() for k, v in t5_module.state_dict().items()}
 
 # ---- ALiBi ------------------------------------------------------------------------------------------------------
@@ -161,13 +156,15 @@ for n in ALIBI_HEADS:
     # Closed form for powers of two: m_h = 2^(-8h/n), h = 1..n.
     if math.log2(n).is_integer():
         assert all(abs(s[h] - 2 ** (-8 * (h + 1) / n)) < 1e-15 for h in range(n))
-    put("alibi", f"slopes{n}", torch.tensor(s, dtype=torch.float64))
+    put("alibi", f"output.slopes{n}", torch.tensor(s, dtype=torch.float64))
 cases["alibi"] = {"heads": ALIBI_HEADS}
+ops["alibi"] = "alibi_slopes"
 s6 = torch.tensor(alibi_slopes(6), dtype=torch.float64)
 q_pos = torch.arange(4)[:, None] + 3  # queries are the last 4 of 7 keys
 k_pos = torch.arange(7)[None, :]
-put("alibi_bias", "output", (-s6[:, None, None] * (k_pos - q_pos).abs()).unsqueeze(0).to(torch.float32))
+put("alibi_bias", "output.out", (-s6[:, None, None] * (k_pos - q_pos).abs()).unsqueeze(0).to(torch.float32))
 cases["alibi_bias"] = dict(num_heads=6, query_length=4, key_length=7)
+ops["alibi_bias"] = "alibi_bias"
 
 # ---- Sinusoidal -------------------------------------------------------------------------------------------------
 
@@ -191,8 +188,9 @@ def sinusoidal_concat(n, d, base=10000.0):
 
 for d, n, base in [(16, 50, 10000.0), (6, 9, 10000.0), (32, 20, 500.0)]:
     case = f"sin_{d}_{n}_{int(base)}"
-    put(case, "interleaved", sinusoidal_interleaved(n, d, base))
-    put(case, "concat", sinusoidal_concat(n, d, base))
+    put(case, "output.interleaved", sinusoidal_interleaved(n, d, base))
+    put(case, "output.concat", sinusoidal_concat(n, d, base))
+    ops[case] = "sinusoidal_position_encoding"
     cases[case] = dict(dim=d, num_positions=n, base=base)
 
 
@@ -215,7 +213,8 @@ def mae_2d(d, gh, gw, cls_token):
 
 for d, gh, gw, cls in [(16, 4, 4, True), (8, 3, 5, False), (32, 2, 7, True)]:
     case = f"sincos2d_{d}_{gh}x{gw}_{int(cls)}"
-    put(case, "table", mae_2d(d, gh, gw, cls))
+    put(case, "output.table", mae_2d(d, gh, gw, cls))
+    ops[case] = "sincos_2d_position_encoding"
     cases[case] = dict(dim=d, grid=[gh, gw], cls_token=cls)
 
 # ---- RoPE parameter functions (transformers' modeling_rope_utils, reimplemented in float64) ----------------------
@@ -314,8 +313,9 @@ assert abs(y_att - (0.1 * math.log(8.0) + 1)) < 1e-15  # YaRN eq. 22: sqrt(1/t) 
 d64, _ = rope_default(64, 10000.0)
 assert torch.allclose(y_inv[:5], d64[:5], rtol=1e-15) and torch.allclose(y_inv[-5:], d64[-5:] / 8, rtol=1e-15)
 for name, (cfg, (inv, att)) in ROPE_CASES.items():
-    put(f"rope_{name}", "inv_freq", inv)
-    put(f"rope_{name}", "attention_factor", torch.tensor([att], dtype=torch.float64))
+    ops[f"rope_{name}"] = "rope_parameters"
+    put(f"rope_{name}", "output.inv_freq", inv)
+    put(f"rope_{name}", "output.attention_factor", torch.tensor([att], dtype=torch.float64))
     cases[f"rope_{name}"] = cfg
 
 # ---- RoPE application -------------------------------------------------------------------------------------------
@@ -355,6 +355,7 @@ for layout in ["rotate-half", "interleaved"]:
         B, Hh, T = 2, 2, 5
         positions = torch.arange(T) + offset
         case = f"rope_apply_{layout}_{name}"
+        ops[case] = "rotary_embedding"
         with_grads(case, {"q": randn(B, Hh, T, dh)},
                    lambda q: apply_rope(q, positions, inv, layout, rotary_dim, att))
         cases[case] = dict(layout=layout, head_dim=dh, partial_rotary_factor=partial, offset=offset,
@@ -364,8 +365,9 @@ for layout in ["rotate-half", "interleaved"]:
 # ---- Learned absolute tables ------------------------------------------------------------------------------------
 
 T, D, NPOS = 5, 4, 9
-with_grads("learned1d", {"x": randn(2, T, D), "weight": randn(NPOS, D)}, lambda x, weight: x + weight[2 : 2 + T])
+with_grads("learned1d", {"x": randn(2, T, D), "weight": randn(NPOS, D)}, lambda x, weight: x + weight[2 : 2 + T], params={"weight"})
 cases["learned1d"] = dict(num_positions=NPOS, dim=D, offset=2)
+ops["learned1d"] = "learned_positional_embedding"
 
 
 def resample_abs_pos_embed(posemb, new_size, old_size, num_prefix_tokens, antialias):
@@ -384,6 +386,7 @@ for name, new_size, aa in [("up_aa", (6, 7), True), ("up_plain", (6, 7), False),
     with_grads(case, {"pos_embed": pos_embed},
                lambda pos_embed: resample_abs_pos_embed(pos_embed, new_size, (4, 5), 1, aa))
     cases[case] = dict(old_size=[4, 5], new_size=list(new_size), num_prefix_tokens=1, antialias=aa)
+    ops[case] = "resample_abs_pos_embed"
 
 # ---- PEG (CPVT) ----------------------------------------------------------------------------------------------
 
@@ -410,7 +413,8 @@ def peg1d(x, weight, bias, causal, prefix):
 peg_state = None
 for name, c, k, (h, w), prefix in [("peg2d_k3_cls", 4, 3, (3, 4), 1), ("peg2d_k5", 3, 5, (5, 3), 0)]:
     inputs = {"x": randn(2, prefix + h * w, c), "weight": randn(c, 1, k, k) * 0.5, "bias": randn(c)}
-    with_grads(name, inputs, lambda x, weight, bias: peg2d(x, weight, bias, h, w, prefix))
+    with_grads(name, inputs, lambda x, weight, bias: peg2d(x, weight, bias, h, w, prefix), params={"weight", "bias"})
+    ops[name] = "position_encoding_generator"
     cases[name] = dict(dim=c, kernel_size=k, grid=[h, w], num_prefix_tokens=prefix)
     if peg_state is None:
         pos_cnn = torch.nn.Module()
@@ -421,14 +425,332 @@ for name, c, k, (h, w), prefix in [("peg2d_k3_cls", 4, 3, (3, 4), 1), ("peg2d_k5
         peg_state = {kk: v.detach().clone() for kk, v in pos_cnn.state_dict().items()}
 for name, c, k, causal, prefix in [("peg1d_sym", 3, 3, False, 1), ("peg1d_causal", 2, 4, True, 0)]:
     inputs = {"x": randn(2, prefix + 6, c), "weight": randn(c, 1, k) * 0.5, "bias": randn(c)}
-    with_grads(name, inputs, lambda x, weight, bias: peg1d(x, weight, bias, causal, prefix))
+    with_grads(name, inputs, lambda x, weight, bias: peg1d(x, weight, bias, causal, prefix), params={"weight", "bias"})
+    ops[name] = "position_encoding_generator_1d"
     cases[name] = dict(dim=c, kernel_size=k, causal=causal, num_prefix_tokens=prefix)
 
-provenance = json.dumps(dict(torch=torch.__version__, python=sys.version.split()[0],
-                             script="tooling/reference/position_encodings.py", seed=SEED,
-                             date=datetime.date.today().isoformat()), sort_keys=True)
-write_safetensors(OUT, tensors, {"provenance": provenance, "cases": json.dumps(cases, sort_keys=True)})
-write_safetensors(STATE_DICT_OUT, STATE_DICT, {"provenance": provenance, "expected_output": "t5_bias_enc.output"})
-write_safetensors(os.path.join(os.path.dirname(OUT), "peg-state-dict.safetensors"), peg_state,
-                  {"provenance": provenance, "expected_output": "peg2d_k3_cls.output"})
-print(f"wrote {len(tensors)} tensors, {len(cases)} cases to {os.path.relpath(OUT, ROOT)}")
+# ---- 2-D RoPE for images (Heo et al. 2024, RoPE-ViT) --------------------------------------------------------
+
+
+def grid_xy(h, w):
+    t = torch.arange(h * w, dtype=torch.float64)
+    return t % w, torch.div(t, w, rounding_mode="floor")  # column x, row y of each patch (row-major)
+
+
+def rope2d_axial_angles(dh, h, w, base):
+    mag = 1.0 / (base ** (torch.arange(0, dh, 4, dtype=torch.float64)[: dh // 4] / dh))  # (Dh/4)
+    tx, ty = grid_xy(h, w)
+    return torch.cat([torch.outer(tx, mag), torch.outer(ty, mag)], dim=-1)  # (N, Dh/2): columns, then rows
+
+
+def rope2d_mixed_angles(freqs, h, w):
+    tx, ty = grid_xy(h, w)
+    return tx[None, :, None] * freqs[0][:, None, :] + ty[None, :, None] * freqs[1][:, None, :]  # (heads, N, Dh/2)
+
+
+def rope2d_apply(x, angles, prefix, layout):
+    """Rotate pair j of every patch token by angles[..., j] as a complex product, as the paper's code does."""
+    cls, patches = x[:, :, :prefix], x[:, :, prefix:]
+    dh = x.shape[-1]
+    if layout == "rotate-half":  # pairs (j, j + Dh/2) -> the interleaved order, rotate, and back
+        perm = torch.stack([torch.arange(dh // 2), torch.arange(dh // 2) + dh // 2], dim=-1).flatten()
+        patches = patches[..., perm]
+    z = torch.view_as_complex(patches.reshape(*patches.shape[:-1], dh // 2, 2).contiguous())
+    out = torch.view_as_real(z * torch.polar(torch.ones_like(angles), angles)).flatten(-2)
+    if layout == "rotate-half":
+        out = out[..., torch.argsort(perm)]
+    return torch.cat([cls, out], dim=2)
+
+
+for name, layout, (h, w), prefix in [("rope2d_axial", "interleaved", (3, 4), 1),
+                                     ("rope2d_axial_rotate_half", "rotate-half", (2, 3), 0)]:
+    dh, heads, base = 8, 2, 100.0
+    ang = rope2d_axial_angles(dh, h, w, base)
+    with_grads(name, {"q": randn(2, heads, prefix + h * w, dh)}, lambda q: rope2d_apply(q, ang, prefix, layout))
+    ops[name] = "rotary_embedding_2d"
+    cases[name] = dict(mode="axial", layout=layout, dim=dh, num_heads=heads, base=base, grid=[h, w],
+                       num_prefix_tokens=prefix)
+
+for name, layout, (h, w), prefix in [("rope2d_mixed", "interleaved", (2, 3), 1),
+                                     ("rope2d_mixed_rotate_half", "rotate-half", (3, 2), 0)]:
+    dh, heads = 8, 3
+    # Explicit frequencies (not the random init): the case checks the rotation and its gradient w.r.t. freqs.
+    freqs = randn(2, heads, dh // 2) * 0.5
+    with_grads(name, {"q": randn(2, heads, prefix + h * w, dh), "freqs": freqs},
+               lambda q, freqs: rope2d_apply(q, rope2d_mixed_angles(freqs, h, w), prefix, layout), params={"freqs"})
+    ops[name] = "rotary_embedding_2d"
+    cases[name] = dict(mode="mixed", layout=layout, dim=dh, num_heads=heads, grid=[h, w], num_prefix_tokens=prefix)
+
+# ---- RoPE with linear attention (RoFormer sec. 3.4.3, eq. 19) ----------------------------------------------------
+
+
+def rope_linear_attention(q, k, v, base, causal, eps=1e-6):
+    """Rotate elu+1 features in the numerator only (interleaved pairs, RoFormer); the denominator stays positive."""
+    fq, fk = F.elu(q) + 1, F.elu(k) + 1
+    m = fq.shape[-1]
+    inv = 1.0 / (base ** (torch.arange(0, m, 2, dtype=torch.float64) / m))
+    nq, nk = q.shape[2], k.shape[2]
+    rq = apply_rope(fq, torch.arange(nq) + (nk - nq), inv, "interleaved", m, 1.0)
+    rk = apply_rope(fk, torch.arange(nk), inv, "interleaved", m, 1.0)
+    num = rq @ rk.transpose(-1, -2)  # (B, H, Nq, Nk), the quadratic form of the same sums
+    den = fq @ fk.transpose(-1, -2)
+    if causal:
+        mask = torch.ones(nq, nk, dtype=torch.float64).tril(nk - nq)
+        num, den = num * mask, den * mask
+    return (num @ v) / (den.sum(-1, keepdim=True) + eps)
+
+
+for name, causal, nq in [("rope_linear_attention", False, 5), ("rope_linear_attention_causal", True, 3)]:
+    inputs = {"q": randn(2, 2, nq, 6), "k": randn(2, 2, 5, 6), "v": randn(2, 2, 5, 3)}
+    with_grads(name, inputs, lambda q, k, v: rope_linear_attention(q, k, v, 10000.0, causal))
+    ops[name] = "rope_linear_attention"
+    cases[name] = dict(layout="interleaved", base=10000.0, causal=causal, eps=1e-6)
+
+# ---- Multiplicative absolute embedding ------------------------------------------------------------------------
+
+with_grads("multiplicative", {"x": randn(2, 4, 3), "weight": 1 + 0.3 * randn(7, 3)}, lambda x, weight: x * weight[1:5],
+           params={"weight"})
+ops["multiplicative"] = "multiplicative_positional_embedding"
+cases["multiplicative"] = dict(num_positions=7, dim=3, offset=1)
+
+# ---- FLOATER: dp/dt = MLP([p, t]), fixed-step RK4 ---------------------------------------------------------------
+
+
+def floater_positions(p0, w0, b0, w2, b2, length, interval, steps):
+    def f(t, p):
+        z = torch.cat([p, torch.full((1, 1), t, dtype=p.dtype)], dim=1)
+        return torch.tanh(z @ w0.T + b0) @ w2.T + b2
+
+    h = interval / steps
+    p = p0.reshape(1, -1)
+    rows = [p]
+    for i in range(1, length):
+        for s_ in range(steps):
+            t = ((i - 1) * steps + s_) * h
+            k1 = f(t, p)
+            k2 = f(t + h / 2, p + h / 2 * k1)
+            k3 = f(t + h / 2, p + h / 2 * k2)
+            k4 = f(t + h, p + h * k3)
+            p = p + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
+        rows.append(p)
+    return torch.cat(rows, dim=0)
+
+
+FD, FH, FT = 4, 5, 6
+floater_inputs = {"x": randn(2, FT, FD), "p0": randn(FD), "net.0.weight": randn(FH, FD + 1) * 0.5, "net.0.bias": randn(FH),
+                  "net.2.weight": randn(FD, FH) * 0.5, "net.2.bias": randn(FD)}
+
+
+def floater_fn(**kw):
+    table = floater_positions(kw["p0"], kw["net.0.weight"], kw["net.0.bias"], kw["net.2.weight"], kw["net.2.bias"],
+                              2 + FT, 0.25, 2)
+    return kw["x"] + table[2:]
+
+
+with_grads("floater", floater_inputs, floater_fn, params={"p0", "net.0.weight", "net.0.bias", "net.2.weight", "net.2.bias"})
+ops["floater"] = "floater_position_encoding"
+cases["floater"] = dict(dim=FD, hidden_dim=FH, interval=0.25, steps_per_position=2, offset=2)
+
+# ---- Shaw et al. 2018: relative keys and values clipped at k ---------------------------------------------------
+
+
+def shaw_attention(q, k, v, relative_keys, relative_values, max_rel, offset):
+    tq, tk, dh = q.shape[2], k.shape[2], q.shape[3]
+    dist = torch.arange(tk)[None, :] - (torch.arange(tq)[:, None] + offset)
+    idx = dist.clamp(-max_rel, max_rel) + max_rel  # (Tq, Tk)
+    a_k, a_v = relative_keys[idx], relative_values[idx]  # (Tq, Tk, Dh)
+    logits = (q @ k.transpose(-1, -2) + torch.einsum("bhid,ijd->bhij", q, a_k)) / math.sqrt(dh)
+    alpha = logits.softmax(-1)
+    return alpha @ v + torch.einsum("bhij,ijd->bhid", alpha, a_v)
+
+
+for name, tq, offset in [("shaw", 5, 0), ("shaw_decode", 2, 4)]:
+    inputs = {"q": randn(2, 2, tq, 4), "k": randn(2, 2, 6, 4), "v": randn(2, 2, 6, 4), "relative_keys": randn(7, 4),
+              "relative_values": randn(7, 4)}
+    with_grads(name, inputs, lambda q, k, v, relative_keys, relative_values: shaw_attention(
+        q, k, v, relative_keys, relative_values, 3, offset), params={"relative_keys", "relative_values"})
+    ops[name] = "shaw_relative_attention"
+    cases[name] = dict(head_dim=4, max_relative_position=3, query_offset=offset)
+
+# ---- Transformer-XL relative encoding, with the _rel_shift trick of the original code -------------------------
+
+
+def xl_scores(q, k, r_w_bias, r_r_bias, r_net_weight, base=10000.0):
+    """AC + BD as Transformer-XL's RelPartialLearnableMultiHeadAttn, distances klen .. -qlen + 1 (XLNet's range)."""
+    tq, tk, d = q.shape[2], k.shape[2], r_net_weight.shape[1]
+    pos_seq = torch.arange(tk, -tq, -1.0, dtype=torch.float64)
+    inv_freq = 1.0 / (base ** (torch.arange(0.0, d, 2.0, dtype=torch.float64) / d))
+    sinusoid = torch.outer(pos_seq, inv_freq)
+    pos_emb = torch.cat([sinusoid.sin(), sinusoid.cos()], dim=-1)  # (L, D)
+    h, dh = r_w_bias.shape
+    r_head_k = (pos_emb @ r_net_weight.T).view(tk + tq, h, dh)  # (L, H, Dh)
+    ac = torch.einsum("bhid,bhjd->bhij", q + r_w_bias[None, :, None], k)
+    bd = torch.einsum("bhid,lhd->bhil", q + r_r_bias[None, :, None], r_head_k)  # (B, H, Tq, L)
+    b_, h_, i_, l_ = bd.shape  # XLNet's rel_shift_bnij: view as (L, Tq), drop a row, view back, keep Tk columns
+    bd = bd.reshape(b_, h_, l_, i_)[:, :, 1:, :].reshape(b_, h_, i_, l_ - 1)[..., :tk]
+    return ac + bd
+
+
+def xl_naive(q, k, r_w_bias, r_r_bias, r_net_weight, base=10000.0):
+    tq, tk, d = q.shape[2], k.shape[2], r_net_weight.shape[1]
+    mlen = tk - tq
+    h, dh = r_w_bias.shape
+    out = torch.zeros(q.shape[0], h, tq, tk, dtype=torch.float64)
+    inv_freq = 1.0 / (base ** (torch.arange(0.0, d, 2.0, dtype=torch.float64) / d))
+    for i in range(tq):
+        for j in range(tk):
+            a = (mlen + i - j) * inv_freq
+            r = (torch.cat([a.sin(), a.cos()]) @ r_net_weight.T).view(h, dh)
+            out[:, :, i, j] = ((q[:, :, i] + r_w_bias) * k[:, :, j]).sum(-1) + ((q[:, :, i] + r_r_bias) * r).sum(-1)
+    return out
+
+
+xl_inputs = {"q": randn(2, 2, 3, 4), "k": randn(2, 2, 5, 4), "r_w_bias": randn(2, 4), "r_r_bias": randn(2, 4),
+             "r_net.weight": randn(8, 6) * 0.5}
+xl_fn = lambda **kw: xl_scores(kw["q"], kw["k"], kw["r_w_bias"], kw["r_r_bias"], kw["r_net.weight"])  # noqa: E731
+naive = xl_naive(*(xl_inputs[n].double() for n in ["q", "k", "r_w_bias", "r_r_bias", "r_net.weight"]))
+assert torch.allclose(xl_fn(**{n: t.double() for n, t in xl_inputs.items()}), naive, rtol=1e-12, atol=1e-12)
+with_grads("transformer_xl", xl_inputs, xl_fn, params={"r_w_bias", "r_r_bias", "r_net.weight"})
+ops["transformer_xl"] = "transformer_xl_relative_scores"
+cases["transformer_xl"] = dict(d_model=6, num_heads=2, head_dim=4)
+
+# ---- DeBERTa disentangled attention with log buckets (HF DebertaV2) -------------------------------------------
+
+
+def make_log_bucket_position(relative_pos, bucket_size, max_position):
+    sign = torch.sign(relative_pos)
+    mid = bucket_size // 2
+    abs_pos = torch.where((relative_pos < mid) & (relative_pos > -mid), torch.tensor(mid - 1).type_as(relative_pos),
+                          torch.abs(relative_pos))
+    log_pos = torch.ceil(torch.log(abs_pos / mid) / torch.log(torch.tensor((max_position - 1) / mid)) * (mid - 1)) + mid
+    return torch.where(abs_pos <= mid, relative_pos.type_as(log_pos), log_pos * sign).to(torch.long)
+
+
+drel = torch.cat([torch.arange(-140, 141), torch.arange(141, 600, 7), -torch.arange(141, 600, 7), torch.tensor([511, 512, 513, -511, -512, -513, 4096, -4096])])
+put("deberta_bucket", "input.relative_position", drel.to(torch.int32))
+DEB_CONFIGS = [(256, 512), (8, 20), (32, 128), (6, 9)]
+for i, (bs, mp) in enumerate(DEB_CONFIGS):
+    put("deberta_bucket", f"output.buckets{i}", make_log_bucket_position(drel, bs, mp).to(torch.int32))
+ops["deberta_bucket"] = "deberta_log_bucket_position"
+cases["deberta_bucket"] = {"configs": [dict(bucket_size=b, max_position=m) for b, m in DEB_CONFIGS]}
+
+
+def deberta_scores(q, k, rel, wk, bk, wq, bq, buckets, max_pos):
+    h, dh = q.shape[1], q.shape[3]
+    span = buckets if buckets > 0 else max_pos
+    tq, tk = q.shape[2], k.shape[2]
+    rel_pos = torch.arange(tq)[:, None] - torch.arange(tk)[None, :]
+    if buckets > 0:
+        rel_pos = make_log_bucket_position(rel_pos, buckets, max_pos)
+    scale = math.sqrt(dh * 3)
+    pos_key = (rel @ wk.T + bk).view(2 * span, h, dh).transpose(0, 1)  # (H, 2 span, Dh)
+    pos_query = (rel @ wq.T + bq).view(2 * span, h, dh).transpose(0, 1)
+    score = q @ k.transpose(-1, -2) / scale
+    c2p = q @ pos_key.transpose(-1, -2)  # (B, H, Tq, 2 span)
+    c2p_pos = torch.clamp(rel_pos + span, 0, 2 * span - 1)
+    score = score + torch.gather(c2p, -1, c2p_pos.expand(q.shape[0], h, tq, tk)) / scale
+    p2c = k @ pos_query.transpose(-1, -2)  # (B, H, Tk, 2 span)
+    p2c_pos = torch.clamp(-rel_pos + span, 0, 2 * span - 1).T  # (Tk, Tq)
+    score = score + torch.gather(p2c, -1, p2c_pos.expand(q.shape[0], h, tk, tq)).transpose(-1, -2) / scale
+    return score
+
+
+for name, tq, tk in [("deberta", 6, 6), ("deberta_rect", 3, 7)]:
+    D_, H_, B_, MP_ = 8, 2, 4, 10
+    inputs = {"q": randn(2, H_, tq, 4), "k": randn(2, H_, tk, 4), "rel_embeddings.weight": randn(2 * B_, D_),
+              "pos_key_proj.weight": randn(8, D_) * 0.5, "pos_key_proj.bias": randn(8),
+              "pos_query_proj.weight": randn(8, D_) * 0.5, "pos_query_proj.bias": randn(8)}
+    with_grads(name, inputs, lambda **kw: deberta_scores(
+        kw["q"], kw["k"], kw["rel_embeddings.weight"], kw["pos_key_proj.weight"], kw["pos_key_proj.bias"],
+        kw["pos_query_proj.weight"], kw["pos_query_proj.bias"], B_, MP_),
+        params={"rel_embeddings.weight", "pos_key_proj.weight", "pos_key_proj.bias", "pos_query_proj.weight",
+                "pos_query_proj.bias"})
+    ops[name] = "deberta_relative_attention"
+    cases[name] = dict(hidden_size=D_, num_heads=H_, head_dim=4, position_buckets=B_, max_relative_positions=MP_)
+
+# ---- Complex order embeddings (Wang et al. 2020) ---------------------------------------------------------------
+
+cids = torch.tensor([[0, 3, 1, 3], [2, 2, 4, 0]])
+camp, cfreq, cphase = randn(5, 3), randn(5, 3), randn(5, 3)
+for part in ["re", "im"]:
+    name = f"complex_order_{part}"
+
+    def complex_fn(**kw):
+        pos = torch.arange(cids.shape[1], dtype=torch.float64)[:, None] + 2
+        ang = kw["frequency.weight"][cids] * pos + kw["phase.weight"][cids]
+        r = kw["amplitude.weight"][cids]
+        return r * (ang.cos() if part == "re" else ang.sin())
+
+    with_grads(name, {"amplitude.weight": camp, "frequency.weight": cfreq, "phase.weight": cphase}, complex_fn,
+               params={"amplitude.weight", "frequency.weight", "phase.weight"})
+    put(name, "input.ids", cids.to(torch.int32))
+    ops[name] = "complex_order_embedding"
+    cases[name] = dict(num_embeddings=5, dim=3, offset=2, part=part)
+
+# ---- 2-D relative position bias (Swin, BEiT; timm's index construction) ----------------------------------------
+
+
+def swin_index(wh, ww, cls_token):
+    coords = torch.stack(torch.meshgrid(torch.arange(wh), torch.arange(ww), indexing="ij")).flatten(1)  # (2, N)
+    rel = (coords[:, :, None] - coords[:, None, :]).permute(1, 2, 0).contiguous()  # (N, N, 2)
+    rel[:, :, 0] += wh - 1
+    rel[:, :, 1] += ww - 1
+    rel[:, :, 0] *= 2 * ww - 1
+    index = rel.sum(-1)
+    if not cls_token:
+        return index
+    nd = (2 * wh - 1) * (2 * ww - 1) + 3
+    full = torch.zeros(wh * ww + 1, wh * ww + 1, dtype=index.dtype)
+    full[1:, 1:] = index
+    full[0, 0:] = nd - 3
+    full[0:, 0] = nd - 2
+    full[0, 0] = nd - 1
+    return full
+
+
+for name, (wh, ww), cls, heads in [("relpos2d_swin", (3, 4), False, 2), ("relpos2d_beit", (2, 3), True, 3)]:
+    rows = (2 * wh - 1) * (2 * ww - 1) + (3 if cls else 0)
+    idx = swin_index(wh, ww, cls)
+    with_grads(name, {"relative_position_bias_table": randn(rows, heads)},
+               lambda relative_position_bias_table: relative_position_bias_table[idx.view(-1)].view(
+                   idx.shape[0], idx.shape[1], -1).permute(2, 0, 1).unsqueeze(0),
+               params={"relative_position_bias_table"})
+    ops[name] = "relative_position_bias_2d"
+    cases[name] = dict(window_size=[wh, ww], num_heads=heads, cls_token=cls)
+
+# ---- 2-D ALiBi (CROMA): -m_h * Euclidean distance between patches ---------------------------------------------
+
+
+def alibi_2d(num_heads, gh, gw, prefix):
+    points = [(r, c) for r in range(gh) for c in range(gw)]
+    dist = torch.tensor([[math.dist(a, b) for b in points] for a in points], dtype=torch.float64)  # (N, N)
+    slopes = torch.tensor(alibi_slopes(num_heads), dtype=torch.float64)
+    bias = torch.zeros(num_heads, prefix + gh * gw, prefix + gh * gw, dtype=torch.float64)
+    bias[:, prefix:, prefix:] = -slopes[:, None, None] * dist
+    return bias.unsqueeze(0)
+
+
+put("alibi2d", "output.out", alibi_2d(6, 3, 4, 1).to(torch.float32))
+ops["alibi2d"] = "alibi_bias_2d"
+cases["alibi2d"] = dict(num_heads=6, grid=[3, 4], num_prefix_tokens=1)
+
+# ---- Writing: one conformance case file per case (docs/conformance.md) ---------------------------------------
+
+prov = make_provenance(SCRIPT, SEED)
+for old in os.listdir(GOLDEN):
+    if old.endswith(".safetensors"):
+        os.remove(os.path.join(GOLDEN, old))
+for case, entries in tensors.items():
+    if case not in ops:
+        raise SystemExit(f"case {case} has no op")
+    float64 = any(t.dtype == torch.float64 for t in entries.values())
+    meta = {"op": ops[case], "config": json.dumps(cases.get(case, {}), sort_keys=True),
+            "dtype": "float64" if float64 else "float32", "reference_precision": "float64", "provenance": prov}
+    write_safetensors(os.path.join(GOLDEN, f"{case}.safetensors"), entries, meta)
+# PyTorch modules' state_dicts, written on their own (no "op" key) so a test can load them unchanged.
+write_safetensors(os.path.join(GOLDEN, "t5-bias-state-dict.safetensors"), STATE_DICT,
+                  {"provenance": prov, "expected_output": "t5_bias_enc output.out"})
+write_safetensors(os.path.join(GOLDEN, "peg-state-dict.safetensors"), peg_state,
+                  {"provenance": prov, "expected_output": "peg2d_k3_cls output.out"})
+size = sum(os.path.getsize(os.path.join(GOLDEN, f)) for f in os.listdir(GOLDEN))
+print(f"wrote {len(tensors)} cases ({size} bytes) to {os.path.relpath(GOLDEN, ROOT)}")

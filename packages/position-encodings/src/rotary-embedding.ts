@@ -155,6 +155,12 @@ export class RotaryEmbedding extends Module {
     return applyRotary(x, cos.to(x.backend).to(x.dtype), sin.to(x.backend).to(x.dtype), { layout: this.layout });
   }
 
+  /**
+   * The q/k transform attention cores accept (attention-linear's structural `QKTransform`,
+   * `(q, k, { offset }) => [q, k]`), bound to this module so it can be passed as a plain function.
+   */
+  readonly qkTransform = (q: Tensor, k: Tensor, opts: { offset?: number } = {}): [Tensor, Tensor] => this.forward(q, k, opts);
+
   /** Rotate queries and keys (..., T, Dh) at the same positions; returns [q, k]. */
   forward(q: Tensor, k: Tensor, opts: RotaryPositionOptions = {}): [Tensor, Tensor] {
     return [this.rotate(q, opts), this.rotate(k, opts)];

@@ -10,7 +10,7 @@
  * The reference computes the log bucket in float32 (`log(n / maxExact) / log(maxDistance / maxExact) *
  * (numBuckets - maxExact)`, then truncates to an integer), and the float32 rounding decides the bucket edges. We
  * repeat every float32 step with Math.fround so the integers agree exactly; the golden test checks this against
- * PyTorch for ~1400 distances in 12 configurations.
+ * PyTorch for 543 distances (dense to 260, sparse to 100000) in 12 configurations.
  */
 import { tensor, type Tensor, type TensorOptions } from '@formers/tensor-core';
 import { checkInt } from './validate.js';

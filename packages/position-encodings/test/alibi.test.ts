@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ALiBi, alibiBias, alibiSlopes } from '../src/index.js';
+import { ALiBi, alibiBias, alibiBias2d, alibiSlopes } from '../src/index.js';
 import { expectClose, golden, goldenConfig } from './helpers.js';
 
 describe('ALiBi', () => {
@@ -71,5 +71,33 @@ describe('ALiBi', () => {
     expect(() => alibiSlopes(0)).toThrow(/numHeads to be an integer >= 1; got 0/);
     expect(() => new ALiBi({ numHeads: 2.5 })).toThrow(/opts.numHeads to be an integer >= 1; got 2.5/);
     expect(() => alibiBias(4, 3, 3, { queryOffset: 0.5 })).toThrow(/queryOffset to be an integer/);
+  });
+});
+
+describe('alibiBias2d (CROMA)', () => {
+  it('-m_h times the Euclidean distance: symmetric, zero on the diagonal, a function of the 2-D offset only', () => {
+    const b = alibiBias2d(3, [4, 5], { dtype: 'float64' }).dataSync();
+    const slopes = alibiSlopes(3);
+    const at = (h: number, i: number, j: number) => b[(h * 20 + i) * 20 + j];
+    const cell = fc.tuple(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 4 }));
+    fc.assert(
+      fc.property(cell, cell, fc.integer({ min: 0, max: 2 }), ([r1, c1], [r2, c2], h) => {
+        const [i, j] = [r1 * 5 + c1, r2 * 5 + c2];
+        expect(at(h, i, j)).toBeCloseTo(-slopes[h] * Math.hypot(r1 - r2, c1 - c2), 12);
+        expect(at(h, i, j)).toBe(at(h, j, i));
+        expect(Math.abs(at(h, i, i))).toBe(0);
+      }),
+      { seed: 17, numRuns: 100 },
+    );
+  });
+
+  it('on a single row it is 1-D ALiBi; prefix tokens get no bias; bad grids are named', () => {
+    expectClose(alibiBias2d(4, [1, 6]).dataSync(), alibiBias(4, 6, 6).dataSync(), { rtol: 0, atol: 0 });
+    const withCls = alibiBias2d(2, [2, 2], { numPrefixTokens: 1 }).dataSync(); // (1, 2, 5, 5)
+    for (let h = 0; h < 2; h++) for (let k = 0; k < 5; k++) {
+      expect(withCls[h * 25 + k]).toBe(0);
+      expect(withCls[h * 25 + k * 5]).toBe(0);
+    }
+    expect(() => alibiBias2d(2, [0, 3])).toThrow(/gridSize\[0\] to be an integer >= 1; got 0/);
   });
 });

@@ -10,31 +10,59 @@ export function goldenBytes(file: string): Uint8Array {
   return new Uint8Array(readFileSync(GOLDEN_DIR + file));
 }
 
-const parsed = parseSafetensors(goldenBytes('position-encodings.safetensors'));
-const caseConfigs = JSON.parse(parsed.metadata.cases) as Record<string, Record<string, unknown>>;
+/**
+ * The golden cases are conformance case files, one per case (`<case>.safetensors`, written by
+ * tooling/reference/position_encodings.py): tensors `input.<n>`, `param.<n>`, `output.<n>`, `cotangent.<n>`,
+ * `grad.<n>`; the case's config in `__metadata__.config`. Tests name a tensor `<case>.<field>`, where `output` and
+ * `cotangent` mean the single output `out`, `grad_<n>` means `grad.<n>` and any other field is found among the
+ * outputs, inputs and params.
+ */
+const cache = new Map<string, ReturnType<typeof parseSafetensors>>();
 
-export const provenance = JSON.parse(parsed.metadata.provenance) as Record<string, unknown>;
+function caseFile(name: string): ReturnType<typeof parseSafetensors> {
+  let parsed = cache.get(name);
+  if (!parsed) {
+    parsed = parseSafetensors(goldenBytes(`${name}.safetensors`));
+    cache.set(name, parsed);
+  }
+  return parsed;
+}
+
+function entry(name: string): { data: ArrayLike<number>; shape: number[] } {
+  const dot = name.indexOf('.');
+  const [c, field] = [name.slice(0, dot), name.slice(dot + 1)];
+  const { entries } = caseFile(c);
+  const candidates =
+    field === 'output' ? ['output.out'] : field === 'cotangent' ? ['cotangent.out'] : field.startsWith('grad_') ? [`grad.${field.slice(5)}`] : [`output.${field}`, `input.${field}`, `param.${field}`];
+  for (const k of candidates) {
+    const e = entries.get(k);
+    if (e) return e;
+  }
+  throw new Error(`golden: case ${c} has no ${candidates.join(' or ')}`);
+}
+
+/** The provenance (torch and python versions, script, seed, date) of a case. */
+export function provenanceOf(name: string): Record<string, unknown> {
+  return JSON.parse(caseFile(name).metadata.provenance) as Record<string, unknown>;
+}
 
 /** The stored values and shape of `<case>.<field>`. */
 export function golden(name: string): { data: ArrayLike<number>; shape: number[] } {
-  const e = parsed.entries.get(name);
-  if (!e) throw new Error(`golden: no entry ${name}`);
+  const e = entry(name);
   return { data: e.data, shape: e.shape };
 }
 
 /** A golden entry as a tensor (float32 entries as float32, F64 as float64, integers as int32). */
 export function goldenTensor(name: string, opts: { requiresGrad?: boolean; dtype?: 'float32' | 'float64' } = {}): Tensor {
-  const e = parsed.entries.get(name);
-  if (!e) throw new Error(`golden: no entry ${name}`);
+  const e = entry(name);
   const dtype = opts.dtype ?? (e.data instanceof Float64Array ? 'float64' : e.data instanceof Int32Array ? 'int32' : 'float32');
   const data = dtype === 'float64' ? Float64Array.from(e.data) : dtype === 'float32' ? Float32Array.from(e.data) : e.data;
-  return tensor(data, { shape: e.shape, dtype, requiresGrad: opts.requiresGrad });
+  return tensor(data as Float32Array, { shape: e.shape, dtype, requiresGrad: opts.requiresGrad });
 }
 
+/** The config of a case (torch-side names, as the reference script wrote them). */
 export function goldenConfig<T = Record<string, unknown>>(name: string): T {
-  const c = caseConfigs[name];
-  if (!c) throw new Error(`golden: no case ${name}`);
-  return c as T;
+  return JSON.parse(caseFile(name).metadata.config) as T;
 }
 
 /** |a - e| <= atol + rtol |e| elementwise (float32 defaults of the repo); reports the first mismatch. */
