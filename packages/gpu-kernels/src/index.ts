@@ -8,3 +8,4 @@ export {
   type SyncKernels,
 } from './reference/index.js';
 export * from './registry/index.js';
+export * from './gpujs/index.js';
