@@ -670,22 +670,29 @@ for name, tq, tk in [("deberta", 6, 6), ("deberta_rect", 3, 7)]:
 
 # ---- Complex order embeddings (Wang et al. 2020) ---------------------------------------------------------------
 
+
+
+def complex_order_cases(prefix, ids, pos, tables, config):
+    """Cases `<prefix>_re` and `<prefix>_im`: r e^{i (omega pos + theta)} per word and dimension; pos broadcasts
+    against (..., T, D): (T, 1) in 1-D, (T, D) on a grid."""
+    for part in ["re", "im"]:
+        name = f"{prefix}_{part}"
+
+        def complex_fn(part=part, **kw):
+            ang = kw["frequency.weight"][ids] * pos + kw["phase.weight"][ids]
+            r = kw["amplitude.weight"][ids]
+            return r * (ang.cos() if part == "re" else ang.sin())
+
+        with_grads(name, dict(zip(["amplitude.weight", "frequency.weight", "phase.weight"], tables)), complex_fn,
+                   params={"amplitude.weight", "frequency.weight", "phase.weight"})
+        put(name, "input.ids", ids.to(torch.int32))
+        ops[name] = "complex_order_embedding"
+        cases[name] = dict(config, part=part)
+
+
 cids = torch.tensor([[0, 3, 1, 3], [2, 2, 4, 0]])
-camp, cfreq, cphase = randn(5, 3), randn(5, 3), randn(5, 3)
-for part in ["re", "im"]:
-    name = f"complex_order_{part}"
-
-    def complex_fn(**kw):
-        pos = torch.arange(cids.shape[1], dtype=torch.float64)[:, None] + 2
-        ang = kw["frequency.weight"][cids] * pos + kw["phase.weight"][cids]
-        r = kw["amplitude.weight"][cids]
-        return r * (ang.cos() if part == "re" else ang.sin())
-
-    with_grads(name, {"amplitude.weight": camp, "frequency.weight": cfreq, "phase.weight": cphase}, complex_fn,
-               params={"amplitude.weight", "frequency.weight", "phase.weight"})
-    put(name, "input.ids", cids.to(torch.int32))
-    ops[name] = "complex_order_embedding"
-    cases[name] = dict(num_embeddings=5, dim=3, offset=2, part=part)
+complex_order_cases("complex_order", cids, torch.arange(cids.shape[1], dtype=torch.float64)[:, None] + 2,
+                    (randn(5, 3), randn(5, 3), randn(5, 3)), dict(num_embeddings=5, dim=3, offset=2))
 
 # ---- 2-D relative position bias (Swin, BEiT; timm's index construction) ----------------------------------------
 
@@ -733,6 +740,183 @@ def alibi_2d(num_heads, gh, gw, prefix):
 put("alibi2d", "output.out", alibi_2d(6, 3, 4, 1).to(torch.float32))
 ops["alibi2d"] = "alibi_bias_2d"
 cases["alibi2d"] = dict(num_heads=6, grid=[3, 4], num_prefix_tokens=1)
+
+# ---- 2-D variants on an H x W patch grid (prefix tokens first, patches row-major; prefix tokens get no position) ---
+# Written pair by pair from each family's definition (explicit loops or per-pair tensors), independent of the
+# gathers the TypeScript side uses. Relative families: row-offset term + column-offset term from separate tables
+# (iRPE's per-direction "cross" method, Wu et al. 2021); absolute families: first D/2 channels at the patch's column,
+# last D/2 at its row (as MAE's 2-D sin-cos table above).
+
+
+def grid_rc(gh, gw):
+    """Row and column of every patch (H W,), int64, row-major."""
+    rows = torch.arange(gh).repeat_interleave(gw)
+    cols = torch.arange(gw).repeat(gh)
+    return rows, cols
+
+
+def pad_prefix(pairs, prefix):
+    """(Np, Np, ...) per patch pair -> (P + Np, P + Np, ...) with zeros wherever a prefix token is involved."""
+    n = prefix + pairs.shape[0]
+    out = torch.zeros((n, n) + tuple(pairs.shape[2:]), dtype=pairs.dtype)
+    out[prefix:, prefix:] = pairs
+    return out
+
+
+def axial_rows(table, gh, gw):
+    """(L, D) -> (H W, D): first D/2 channels at the patch's column, last D/2 at its row."""
+    rows, cols = grid_rc(gh, gw)
+    d = table.shape[1]
+    return torch.cat([table[cols, : d // 2], table[rows, d // 2:]], dim=1)
+
+
+# T5 2-D: B^y[bucket(row_j - row_i)] + B^x[bucket(col_j - col_i)], bidirectional buckets per axis.
+T2_GRID, T2_P, T2_H, T2_NB, T2_MD = (3, 4), 1, 2, 8, 5
+t2_rows, t2_cols = grid_rc(*T2_GRID)
+t2_by = t5_bucket(t2_rows[None, :] - t2_rows[:, None], True, T2_NB, T2_MD)  # (Np, Np), key - query
+t2_bx = t5_bucket(t2_cols[None, :] - t2_cols[:, None], True, T2_NB, T2_MD)
+assert int(t2_bx.max()) >= T2_NB // 2 + T2_NB // 4  # the grid reaches the log buckets
+
+
+def t5_2d_fn(**kw):
+    pairs = kw["relative_attention_bias_y.weight"][t2_by] + kw["relative_attention_bias_x.weight"][t2_bx]  # (Np, Np, H)
+    return pad_prefix(pairs, T2_P).permute(2, 0, 1).unsqueeze(0)  # (1, H, N, N)
+
+
+with_grads("t5_bias_2d", {"relative_attention_bias_y.weight": randn(T2_NB, T2_H),
+                          "relative_attention_bias_x.weight": randn(T2_NB, T2_H)}, t5_2d_fn,
+           params={"relative_attention_bias_y.weight", "relative_attention_bias_x.weight"})
+ops["t5_bias_2d"] = "t5_relative_position_bias_2d"
+cases["t5_bias_2d"] = dict(num_heads=T2_H, num_buckets=T2_NB, max_distance=T2_MD, grid=list(T2_GRID), num_prefix_tokens=T2_P)
+
+# Shaw 2-D: a_ij = w_y[clip(row_j - row_i) + k] + w_x[clip(col_j - col_i) + k], keys and values.
+S2_GRID, S2_P, S2_K = (2, 3), 1, 1
+s2_rows, s2_cols = grid_rc(*S2_GRID)
+s2_n = S2_P + S2_GRID[0] * S2_GRID[1]
+s2_iy = (s2_rows[None, :] - s2_rows[:, None]).clamp(-S2_K, S2_K) + S2_K
+s2_ix = (s2_cols[None, :] - s2_cols[:, None]).clamp(-S2_K, S2_K) + S2_K
+
+
+def shaw_2d_fn(q, k, v, relative_keys_y, relative_keys_x, relative_values_y, relative_values_x):
+    a_k = pad_prefix(relative_keys_y[s2_iy] + relative_keys_x[s2_ix], S2_P)  # (N, N, Dh)
+    a_v = pad_prefix(relative_values_y[s2_iy] + relative_values_x[s2_ix], S2_P)
+    logits = (q @ k.transpose(-1, -2) + torch.einsum("bhid,ijd->bhij", q, a_k)) / math.sqrt(q.shape[3])
+    alpha = logits.softmax(-1)
+    return alpha @ v + torch.einsum("bhij,ijd->bhid", alpha, a_v)
+
+
+with_grads("shaw_2d", {"q": randn(2, 2, s2_n, 4), "k": randn(2, 2, s2_n, 4), "v": randn(2, 2, s2_n, 4),
+                       "relative_keys_y": randn(3, 4), "relative_keys_x": randn(3, 4),
+                       "relative_values_y": randn(3, 4), "relative_values_x": randn(3, 4)}, shaw_2d_fn,
+           params={"relative_keys_y", "relative_keys_x", "relative_values_y", "relative_values_x"})
+ops["shaw_2d"] = "shaw_relative_attention_2d"
+cases["shaw_2d"] = dict(head_dim=4, max_relative_position=S2_K, grid=list(S2_GRID), num_prefix_tokens=S2_P)
+
+# DeBERTa 2-D: P_ij = E_y[delta(row_i - row_j)] + E_x[delta(col_i - col_j)], projected per pair, c2p and p2c.
+D2_GRID, D2_P, D2_D, D2_H, D2_B, D2_MP = (3, 4), 1, 8, 2, 4, 10
+d2_rows, d2_cols = grid_rc(*D2_GRID)
+d2_n = D2_P + D2_GRID[0] * D2_GRID[1]
+d2_dy = torch.clamp(make_log_bucket_position(d2_rows[:, None] - d2_rows[None, :], D2_B, D2_MP) + D2_B, 0, 2 * D2_B - 1)
+d2_dx = torch.clamp(make_log_bucket_position(d2_cols[:, None] - d2_cols[None, :], D2_B, D2_MP) + D2_B, 0, 2 * D2_B - 1)
+assert int((d2_dx - D2_B).abs().max()) > D2_B // 2  # the grid reaches the log buckets
+
+
+def deberta_2d_fn(**kw):
+    q, k = kw["q"], kw["k"]
+    h, dh = q.shape[1], q.shape[3]
+    rel = kw["rel_embeddings_y.weight"][d2_dy] + kw["rel_embeddings_x.weight"][d2_dx]  # (Np, Np, D): P_ij
+    mask = pad_prefix(torch.ones(rel.shape[0], rel.shape[1], dtype=q.dtype), D2_P)  # 0 for prefix pairs
+    pos_key = pad_prefix(rel @ kw["pos_key_proj.weight"].T + kw["pos_key_proj.bias"], D2_P).view(d2_n, d2_n, h, dh)
+    pos_query = pad_prefix(rel @ kw["pos_query_proj.weight"].T + kw["pos_query_proj.bias"], D2_P).view(d2_n, d2_n, h, dh)
+    c2p = torch.einsum("bhid,ijhd->bhij", q, pos_key) * mask  # Q^c_i . K^r_ij
+    p2c = torch.einsum("bhjd,jihd->bhij", k, pos_query) * mask  # K^c_j . Q^r_ji
+    return (q @ k.transpose(-1, -2) + c2p + p2c) / math.sqrt(3 * dh)
+
+
+with_grads("deberta_2d", {"q": randn(1, D2_H, d2_n, 4), "k": randn(1, D2_H, d2_n, 4),
+                          "rel_embeddings_y.weight": randn(2 * D2_B, D2_D), "rel_embeddings_x.weight": randn(2 * D2_B, D2_D),
+                          "pos_key_proj.weight": randn(8, D2_D) * 0.5, "pos_key_proj.bias": randn(8),
+                          "pos_query_proj.weight": randn(8, D2_D) * 0.5, "pos_query_proj.bias": randn(8)}, deberta_2d_fn,
+           params={"rel_embeddings_y.weight", "rel_embeddings_x.weight", "pos_key_proj.weight", "pos_key_proj.bias",
+                   "pos_query_proj.weight", "pos_query_proj.bias"})
+ops["deberta_2d"] = "deberta_relative_attention_2d"
+cases["deberta_2d"] = dict(hidden_size=D2_D, num_heads=D2_H, head_dim=4, position_buckets=D2_B, max_relative_positions=D2_MP,
+                           grid=list(D2_GRID), num_prefix_tokens=D2_P)
+
+# Transformer-XL 2-D: (q_i + u) . k_j + (q_i + v) . W_r [R_{D/2}(dx) | R_{D/2}(dy)], by explicit loops over pairs.
+X2_GRID, X2_P, X2_D = (2, 3), 1, 8
+x2_rows, x2_cols = grid_rc(*X2_GRID)
+x2_n = X2_P + X2_GRID[0] * X2_GRID[1]
+
+
+def xl_2d_naive(q, k, r_w_bias, r_r_bias, r_net_weight, base=10000.0):
+    h, dh = r_w_bias.shape
+    half = X2_D // 2
+    inv_freq = 1.0 / (base ** (torch.arange(0.0, half, 2.0, dtype=torch.float64) / half))
+    rows = []
+    for i in range(x2_n):
+        cols_ = []
+        for j in range(x2_n):
+            s_ = ((q[:, :, i] + r_w_bias) * k[:, :, j]).sum(-1)  # (B, H)
+            if i >= X2_P and j >= X2_P:
+                a, b = i - X2_P, j - X2_P
+                ax = float(x2_cols[a] - x2_cols[b]) * inv_freq
+                ay = float(x2_rows[a] - x2_rows[b]) * inv_freq
+                r = (torch.cat([ax.sin(), ax.cos(), ay.sin(), ay.cos()]) @ r_net_weight.T).view(h, dh)
+                s_ = s_ + ((q[:, :, i] + r_r_bias) * r).sum(-1)
+            cols_.append(s_)
+        rows.append(torch.stack(cols_, -1))
+    return torch.stack(rows, -2)  # (B, H, N, N)
+
+
+with_grads("transformer_xl_2d", {"q": randn(2, 2, x2_n, 4), "k": randn(2, 2, x2_n, 4), "r_w_bias": randn(2, 4),
+                                 "r_r_bias": randn(2, 4), "r_net.weight": randn(8, X2_D) * 0.5},
+           lambda **kw: xl_2d_naive(kw["q"], kw["k"], kw["r_w_bias"], kw["r_r_bias"], kw["r_net.weight"]),
+           params={"r_w_bias", "r_r_bias", "r_net.weight"})
+ops["transformer_xl_2d"] = "transformer_xl_relative_scores"
+cases["transformer_xl_2d"] = dict(d_model=X2_D, num_heads=2, head_dim=4, grid=list(X2_GRID), num_prefix_tokens=X2_P)
+
+# FLOATER 2-D: the 1-D trajectory to max(H, W) positions, channels split by axis; prefix tokens + 0.
+F2_GRID, F2_P = (2, 3), 1
+f2_n = F2_P + F2_GRID[0] * F2_GRID[1]
+f2_inputs = {"x": randn(2, f2_n, FD), "p0": randn(FD), "net.0.weight": randn(FH, FD + 1) * 0.5, "net.0.bias": randn(FH),
+             "net.2.weight": randn(FD, FH) * 0.5, "net.2.bias": randn(FD)}
+
+
+def floater_2d_fn(**kw):
+    table = floater_positions(kw["p0"], kw["net.0.weight"], kw["net.0.bias"], kw["net.2.weight"], kw["net.2.bias"],
+                              max(F2_GRID), 0.25, 1)  # (max(H, W), D)
+    grid = torch.cat([torch.zeros(F2_P, FD, dtype=table.dtype), axial_rows(table, *F2_GRID)], dim=0)  # (N, D)
+    return kw["x"] + grid
+
+
+with_grads("floater_2d", f2_inputs, floater_2d_fn, params={"p0", "net.0.weight", "net.0.bias", "net.2.weight", "net.2.bias"})
+ops["floater_2d"] = "floater_position_encoding"
+cases["floater_2d"] = dict(dim=FD, hidden_dim=FH, interval=0.25, steps_per_position=1, grid=list(F2_GRID), num_prefix_tokens=F2_P)
+
+# Multiplicative 2-D: x * [w[col, :D/2] | w[row, D/2:]], prefix tokens * 1.
+M2_GRID, M2_P = (2, 3), 1
+m2_n = M2_P + M2_GRID[0] * M2_GRID[1]
+
+
+def multiplicative_2d_fn(x, weight):
+    return x * torch.cat([torch.ones(M2_P, 4, dtype=weight.dtype), axial_rows(weight, *M2_GRID)], dim=0)
+
+
+with_grads("multiplicative_2d", {"x": randn(2, m2_n, 4), "weight": 1 + 0.3 * randn(4, 4)}, multiplicative_2d_fn,
+           params={"weight"})
+ops["multiplicative_2d"] = "multiplicative_positional_embedding"
+cases["multiplicative_2d"] = dict(num_positions=4, dim=4, grid=list(M2_GRID), num_prefix_tokens=M2_P)
+
+# Complex order embeddings 2-D: pos = column for j < D/2, row for j >= D/2, 0 for prefix tokens.
+C2_GRID, C2_P = (2, 2), 1
+c2_ids = torch.tensor([[0, 3, 1, 3, 2], [2, 2, 4, 0, 1]])
+c2_rows, c2_cols = grid_rc(*C2_GRID)
+c2_pos = torch.zeros(C2_P + 4, 4, dtype=torch.float64)
+c2_pos[C2_P:, :2] = c2_cols[:, None].double()
+c2_pos[C2_P:, 2:] = c2_rows[:, None].double()
+complex_order_cases("complex_order_2d", c2_ids, c2_pos, (randn(5, 4), randn(5, 4), randn(5, 4)),
+                    dict(num_embeddings=5, dim=4, grid=list(C2_GRID), num_prefix_tokens=C2_P))
 
 # ---- Writing: one conformance case file per case (docs/conformance.md) ---------------------------------------
 

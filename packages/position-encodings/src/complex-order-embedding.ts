@@ -15,8 +15,13 @@
  * Init (the paper leaves it open): amplitude N(0, 1) as nn.Embedding, frequency the sinusoidal schedule
  * base^(-2 floor(j/2) / D) for every word (so a fresh layer orders tokens like Vaswani et al.'s table), phase 0.
  * Names: `amplitude.weight`, `frequency.weight`, `phase.weight` (vocab, D), `proj.weight`, `proj.bias`.
+ *
+ * On an H x W patch grid (`{ gridSize, numPrefixTokens }`), the same parameters give the 2-D form: dimensions
+ * j < D/2 take the patch's column and the last D/2 its row, as MAE's 2-D sin-cos table (He et al. 2022) and
+ * axial 2-D RoPE (Heo et al. 2024) split them; prefix tokens (class) get no position. See grid-2d.ts.
  */
 import { cat, complex, Embedding, Linear, Module, noGrad, tensor, type ComplexTensor, type FactoryOptions, type Tensor } from '@formers/tensor-core';
+import { checkEvenChannels, gridCoordinates, resolvePlacement, type PlacementOptions } from './grid-2d.js';
 import { checkInt } from './validate.js';
 
 export interface ComplexOrderEmbeddingOptions extends FactoryOptions {
@@ -60,20 +65,39 @@ export class ComplexOrderEmbedding extends Module {
     this.proj = opts.projectTo === undefined ? null : this.registerModule('proj', new Linear(2 * this.dim, checkInt(op, 'opts.projectTo', opts.projectTo), f));
   }
 
-  /** ids (B, T) int32 at positions offset .. offset + T - 1 -> complex (B, T, D). */
-  forward(ids: Tensor, opts: { offset?: number } = {}): ComplexTensor {
+  /**
+   * ids (..., T) int32 at positions offset .. offset + T - 1 -> complex (..., T, D). With `opts.gridSize`, ids
+   * (..., P + H W) are P prefix tokens and an H x W patch grid: dimensions j < D/2 take the patch's column as pos,
+   * j >= D/2 its row (the channel split of sinCos2dPositionEncoding), and prefix tokens pos 0, i.e. no phase
+   * rotation (r e^{i theta}; note this is also patch (0, 0)'s phase).
+   */
+  forward(ids: Tensor, opts: PlacementOptions = {}): ComplexTensor {
     const op = 'ComplexOrderEmbedding';
     if (ids.dtype !== 'int32' || ids.ndim < 1) throw new Error(`${op}: expected ids to be an int32 tensor (..., T); got ${ids.dtype} [${ids.shape.join(', ')}]`);
-    const offset = checkInt(op, 'opts.offset', opts.offset ?? 0, 0);
     const t = ids.shape[ids.ndim - 1];
     const r = this.amplitude.call(ids); // (..., T, D)
     const omega = this.frequency.call(ids); // (..., T, D)
     const theta = this.phase.call(ids); // (..., T, D)
-    const w = this.frequency.weight;
-    const pos = Float64Array.from({ length: t }, (_, i) => offset + i);
-    const posT = tensor(w.dtype === 'float64' ? pos : Float32Array.from(pos), { shape: [t, 1], dtype: w.dtype, backend: w.backend }); // (T, 1)
-    const angle = omega.mul(posT).add(theta); // (..., T, D)
+    const angle = omega.mul(this.positionsFor(op, t, opts)).add(theta); // (..., T, D)
     return complex(r.mul(angle.cos()), r.mul(angle.sin()));
+  }
+
+  /** pos per token and dimension: (T, 1) in 1-D, (P + H W, D) on a grid. */
+  private positionsFor(op: string, t: number, opts: PlacementOptions): Tensor {
+    const w = this.frequency.weight;
+    const make = (pos: Float64Array, shape: number[]) =>
+      tensor(w.dtype === 'float64' ? pos : Float32Array.from(pos), { shape, dtype: w.dtype, backend: w.backend });
+    const at = resolvePlacement(op, opts, t, 'ids.shape[-1]');
+    if ('offset' in at) return make(Float64Array.from({ length: t }, (_, i) => at.offset + i), [t, 1]); // (T, 1)
+    const g = at.grid;
+    checkEvenChannels(op, 'dim', this.dim);
+    const { rows, cols } = gridCoordinates(g.h, g.w);
+    const half = this.dim / 2;
+    const pos = new Float64Array(g.n * this.dim); // prefix rows stay 0
+    for (let a = 0; a < rows.length; a++) {
+      for (let j = 0; j < this.dim; j++) pos[(g.prefix + a) * this.dim + j] = j < half ? cols[a] : rows[a];
+    }
+    return make(pos, [g.n, this.dim]); // (N, D)
   }
 
   /** The adapter to a real-valued model: [Re | Im] (..., T, 2D), or proj of it (..., T, projectTo). */

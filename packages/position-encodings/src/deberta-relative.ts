@@ -14,8 +14,11 @@
  * Choices where DeBERTa's code has alternatives: the relative table `rel_embeddings` lives in this module (HF keeps
  * it in the encoder, shared by all layers, optionally layer-normed; map `encoder.rel_embeddings.weight` onto it),
  * and queries and keys are both at positions 0 .. T - 1 (HF's build_relative_position).
+ *
+ * For an image's patch grid, `DebertaRelativeAttention2d` (deberta-relative-2d.ts) sums row and column embeddings.
  */
-import { Embedding, gather, Linear, matmul, Module, tensor, type FactoryOptions, type Tensor } from '@formers/tensor-core';
+import { Embedding, Linear, matmul, Module, type FactoryOptions, type Tensor } from '@formers/tensor-core';
+import { gatherRelativeScores } from './grid-2d.js';
 import { checkInt } from './validate.js';
 
 const f32 = Math.fround;
@@ -49,7 +52,11 @@ export interface DebertaRelativeAttentionOptions extends FactoryOptions {
   readonly posAttType?: readonly DebertaPositionTerm[];
 }
 
-export class DebertaRelativeAttention extends Module {
+/**
+ * What the 1-D and 2-D disentangled attentions share: the checked options, the relative tables (one per axis,
+ * registered under `tableNames`, each (2 span, D)) and the projections `pos_key_proj` / `pos_query_proj`.
+ */
+export abstract class DisentangledAttentionBase extends Module {
   readonly hiddenSize: number;
   readonly numHeads: number;
   readonly headDim: number;
@@ -58,13 +65,12 @@ export class DebertaRelativeAttention extends Module {
   /** span: position_buckets if > 0, else max_relative_positions. */
   readonly span: number;
   readonly posAttType: readonly DebertaPositionTerm[];
-  readonly relEmbeddings: Embedding;
   readonly posKeyProj: Linear | null;
   readonly posQueryProj: Linear | null;
+  protected readonly tables: readonly Embedding[];
 
-  constructor(opts: DebertaRelativeAttentionOptions) {
+  protected constructor(op: string, opts: DebertaRelativeAttentionOptions, tableNames: readonly string[]) {
     super();
-    const op = 'DebertaRelativeAttention';
     this.hiddenSize = checkInt(op, 'opts.hiddenSize', opts?.hiddenSize);
     this.numHeads = checkInt(op, 'opts.numHeads', opts.numHeads);
     if (opts.headDim === undefined && this.hiddenSize % this.numHeads !== 0) {
@@ -81,10 +87,47 @@ export class DebertaRelativeAttention extends Module {
     }
     this.posAttType = [...new Set(terms)];
     const f = { dtype: opts.dtype, backend: opts.backend, generator: opts.generator };
-    this.relEmbeddings = this.registerModule('rel_embeddings', new Embedding(2 * this.span, this.hiddenSize, f));
+    this.tables = tableNames.map((name) => this.registerModule(name, new Embedding(2 * this.span, this.hiddenSize, f)));
     const inner = this.numHeads * this.headDim;
     this.posKeyProj = this.posAttType.includes('c2p') ? this.registerModule('pos_key_proj', new Linear(this.hiddenSize, inner, f)) : null;
     this.posQueryProj = this.posAttType.includes('p2c') ? this.registerModule('pos_query_proj', new Linear(this.hiddenSize, inner, f)) : null;
+  }
+
+  /** A relative position (query - key) to its row of a relative table: bucketed, clipped into 0 .. 2 span - 1. */
+  protected indexOf(relativePosition: number): number {
+    const d = this.positionBuckets > 0 ? debertaLogBucketPosition(relativePosition, this.positionBuckets, this.maxRelativePositions) : relativePosition;
+    return Math.min(2 * this.span - 1, Math.max(0, d + this.span));
+  }
+
+  /** A relative table (R, D) projected per head: (H, R, Dh); `withBias` false leaves the projection's bias out. */
+  protected heads(table: Tensor, proj: Linear, withBias: boolean): Tensor {
+    const r = table.shape[0];
+    const projected = withBias ? proj.call(table) : matmul(table, proj.weight.transpose(0, 1)); // (R, H Dh)
+    return projected.reshape([r, this.numHeads, this.headDim]).transpose(0, 1); // (H, R, Dh)
+  }
+
+  /** 1 / sqrt(Dh (1 + number of position terms)): sqrt(3 Dh) with c2p and p2c. */
+  protected get scale(): number {
+    return 1 / Math.sqrt(this.headDim * (1 + this.posAttType.length));
+  }
+
+  /** Throw unless q (B, H, Tq, Dh) and k (B, H, Tk, Dh) fit the module; returns [Tq, Tk]. */
+  protected checkQk(op: string, q: Tensor, k: Tensor): [number, number] {
+    const [h, dh] = [this.numHeads, this.headDim];
+    if (q.ndim !== 4 || k.ndim !== 4 || q.shape[1] !== h || k.shape[1] !== h || q.shape[3] !== dh || k.shape[3] !== dh || q.shape[0] !== k.shape[0]) {
+      throw new Error(`${op}: expected q (B, H = ${h}, Tq, Dh = ${dh}) and k (B, H = ${h}, Tk, Dh = ${dh}); got q [${q.shape.join(', ')}], k [${k.shape.join(', ')}]`);
+    }
+    return [q.shape[2], k.shape[2]];
+  }
+}
+
+export class DebertaRelativeAttention extends DisentangledAttentionBase {
+  /** The relative table `rel_embeddings` (2 span, D). */
+  readonly relEmbeddings: Embedding;
+
+  constructor(opts: DebertaRelativeAttentionOptions) {
+    super('DebertaRelativeAttention', opts, ['rel_embeddings']);
+    this.relEmbeddings = this.tables[0];
   }
 
   /** Bucketed relative positions query - key, clipped and shifted into 0 .. 2 span - 1: (Tq, Tk) host ints. */
@@ -92,41 +135,34 @@ export class DebertaRelativeAttention extends Module {
     const out = new Int32Array(queryLength * keyLength);
     for (let i = 0; i < queryLength; i++) {
       for (let j = 0; j < keyLength; j++) {
-        const d = this.positionBuckets > 0 ? debertaLogBucketPosition(i - j, this.positionBuckets, this.maxRelativePositions) : i - j;
-        out[i * keyLength + j] = Math.min(2 * this.span - 1, Math.max(0, sign * d + this.span));
+        out[i * keyLength + j] = this.indexOf(sign * (i - j));
       }
     }
     return out;
   }
 
-  /** (2 span, D) -> (H, 2 span, Dh). */
-  private heads(proj: Linear): Tensor {
-    return proj.call(this.relEmbeddings.weight).reshape([2 * this.span, this.numHeads, this.headDim]).transpose(0, 1); // (H, 2 span, Dh)
-  }
-
   /** Attention logits (B, H, Tq, Tk) for projected q (B, H, Tq, Dh) and k (B, H, Tk, Dh), scale included. */
   forward(q: Tensor, k: Tensor): Tensor {
-    const op = 'DebertaRelativeAttention';
-    const [h, dh] = [this.numHeads, this.headDim];
-    if (q.ndim !== 4 || k.ndim !== 4 || q.shape[1] !== h || k.shape[1] !== h || q.shape[3] !== dh || k.shape[3] !== dh || q.shape[0] !== k.shape[0]) {
-      throw new Error(`${op}: expected q (B, H = ${h}, Tq, Dh = ${dh}) and k (B, H = ${h}, Tk, Dh = ${dh}); got q [${q.shape.join(', ')}], k [${k.shape.join(', ')}]`);
-    }
-    const [b, tq, tk] = [q.shape[0], q.shape[2], k.shape[2]];
-    const scale = 1 / Math.sqrt(dh * (1 + this.posAttType.length));
+    const [tq, tk] = this.checkQk('DebertaRelativeAttention', q, k);
     let scores = matmul(q, k.transpose(2, 3)); // (B, H, Tq, Tk)
-    const index = (rows: number, cols: number, sign: 1 | -1) =>
-      tensor(this.relativeIndex(rows, cols, sign), { dtype: 'int32', shape: [1, 1, rows, cols], backend: q.backend }).expand([b, h, rows, cols]);
-    if (this.posKeyProj) {
-      const c2p = matmul(q, this.heads(this.posKeyProj).transpose(1, 2)); // (B, H, Tq, 2 span)
-      scores = scores.add(gather(c2p, 3, index(tq, tk, 1))); // (B, H, Tq, Tk): Q^c_i . K^r_delta(i, j)
-    }
+    const table = this.relEmbeddings.weight; // (2 span, D)
+    if (this.posKeyProj) scores = scores.add(c2pScores(q, this.heads(table, this.posKeyProj, true), this.relativeIndex(tq, tk, 1), tk));
     if (this.posQueryProj) {
-      const p2c = matmul(k, this.heads(this.posQueryProj).transpose(1, 2)); // (B, H, Tk, 2 span)
-      // Entry (j, i) of the index is delta(j, i) = span - bucket(i - j): read per key, then transpose to (i, j).
-      const idx = tensor(this.relativeIndex(tq, tk, -1), { dtype: 'int32', shape: [tq, tk], backend: q.backend }).transpose(0, 1).contiguous(); // (Tk, Tq)
-      const gathered = gather(p2c, 3, idx.reshape([1, 1, tk, tq]).expand([b, h, tk, tq])); // (B, H, Tk, Tq)
-      scores = scores.add(gathered.transpose(2, 3)); // (B, H, Tq, Tk): K^c_j . Q^r_delta(j, i)
+      // Entry (j, i) of the p2c index is delta(j, i) = span - bucket(i - j): the sign -1 index, read per key.
+      const byQuery = this.relativeIndex(tq, tk, -1); // (Tq, Tk)
+      const byKey = Int32Array.from({ length: tk * tq }, (_, a) => byQuery[(a % tq) * tk + Math.floor(a / tq)]); // (Tk, Tq)
+      scores = scores.add(p2cScores(k, this.heads(table, this.posQueryProj, true), byKey, tq));
     }
-    return scores.mul(scale);
+    return scores.mul(this.scale);
   }
+}
+
+/** Content-to-position: Q^c_i . K^r_{index(i, j)} for q (B, H, Tq, Dh), kr (H, R, Dh), index (Tq, Tk): (B, H, Tq, Tk). */
+export function c2pScores(q: Tensor, kr: Tensor, index: Int32Array, keyLength: number): Tensor {
+  return gatherRelativeScores(matmul(q, kr.transpose(1, 2)), index, keyLength); // (B, H, Tq, R) -> (B, H, Tq, Tk)
+}
+
+/** Position-to-content: K^c_j . Q^r_{index(j, i)} for k (B, H, Tk, Dh), qr (H, R, Dh), index (Tk, Tq): (B, H, Tq, Tk). */
+export function p2cScores(k: Tensor, qr: Tensor, index: Int32Array, queryLength: number): Tensor {
+  return gatherRelativeScores(matmul(k, qr.transpose(1, 2)), index, queryLength).transpose(2, 3); // (B, H, Tk, Tq) -> (B, H, Tq, Tk)
 }

@@ -11,8 +11,13 @@
  * ones by integrating further.
  *
  * Names: `p0` (D), `net.0.weight` (hidden, D + 1), `net.0.bias`, `net.2.weight` (D, hidden), `net.2.bias`.
+ *
+ * On an H x W patch grid (`{ gridSize, numPrefixTokens }`), the same parameters give the 2-D form: the first D/2
+ * channels follow the patch's column and the last D/2 its row, as MAE's 2-D sin-cos table (He et al. 2022) and
+ * axial 2-D RoPE (Heo et al. 2024) split them; prefix tokens (class) get no position. See grid-2d.ts.
  */
 import { cat, init, Linear, Module, Sequential, Tanh, tensor, zeros, type FactoryOptions, type Tensor } from '@formers/tensor-core';
+import { axialTable, checkEvenChannels, resolveGridOptions, resolvePlacement, withPrefixRows, type GridOptions, type PlacementOptions } from './grid-2d.js';
 import { checkInt, checkPositive } from './validate.js';
 
 export interface FloaterOptions extends FactoryOptions {
@@ -74,15 +79,30 @@ export class FloaterPositionEncoding extends Module {
     return cat(rows, 0); // (T, D)
   }
 
-  /** x (..., T, D) -> x + p(offset .. offset + T - 1). */
-  forward(x: Tensor, opts: { offset?: number } = {}): Tensor {
+  /** x (..., T, D) -> x + p(offset .. offset + T - 1); with `opts.gridSize`, x (..., P + H W, D) -> x + gridTable(opts). */
+  forward(x: Tensor, opts: PlacementOptions = {}): Tensor {
     const op = 'FloaterPositionEncoding';
     if (x.ndim < 2 || x.shape[x.ndim - 1] !== this.dim) {
       throw new Error(`${op}: expected x of shape (..., T, ${this.dim}); got [${x.shape.join(', ')}]`);
     }
     const t = x.shape[x.ndim - 2];
-    const offset = checkInt(op, 'opts.offset', opts.offset ?? 0, 0);
+    const at = resolvePlacement(op, opts, t, 'x.shape[-2]');
+    if ('grid' in at) return x.add(this.gridTable(opts as GridOptions)); // (..., N, D)
+    const offset = at.offset;
     const table = this.positions(offset + t); // (offset + T, D)
     return x.add(offset === 0 ? table : table.narrow(0, offset, t)); // (..., T, D)
+  }
+
+  /**
+   * Embeddings of an H x W patch grid (P + H W, D): the trajectory is integrated to max(H, W) - 1 intervals once,
+   * then the first D/2 channels are read at the patch's column and the last D/2 at its row (the channel split of
+   * sinCos2dPositionEncoding); zero for the P prefix tokens (no position). The same dynamical system and
+   * parameters serve text and images, and any grid size works (integrate further).
+   */
+  gridTable(opts: GridOptions): Tensor {
+    const op = 'FloaterPositionEncoding.gridTable';
+    const g = resolveGridOptions(op, opts);
+    checkEvenChannels(op, 'dim', this.dim);
+    return withPrefixRows(axialTable(this.positions(Math.max(g.h, g.w)), g.h, g.w), g.prefix, 0); // (P + H W, D)
   }
 }

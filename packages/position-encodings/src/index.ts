@@ -1,5 +1,6 @@
 export { t5RelativePositionBucket, t5RelativePositionBuckets, type T5BucketOptions, type T5BucketGridOptions } from './t5-bucket.js';
 export { T5RelativePositionBias, type T5RelativePositionBiasOptions } from './t5-relative-position-bias.js';
+export { T5RelativePositionBias2d, type T5RelativePositionBias2dOptions } from './t5-relative-position-bias-2d.js';
 export { alibiSlopes, alibiBias, ALiBi, type AlibiBiasOptions, type ALiBiOptions } from './alibi.js';
 export {
   sinusoidalTableHost,
@@ -34,6 +35,7 @@ export {
   type ShawRelativePositionOptions,
   type ShawAttentionOptions,
 } from './shaw-relative-position.js';
+export { ShawRelativePosition2d, type ShawAttention2dOptions } from './shaw-relative-position-2d.js';
 export { TransformerXLRelativePosition, relShift, type TransformerXLRelativePositionOptions } from './transformer-xl-relative.js';
 export {
   DebertaRelativeAttention,
@@ -41,6 +43,8 @@ export {
   type DebertaPositionTerm,
   type DebertaRelativeAttentionOptions,
 } from './deberta-relative.js';
+export { DebertaRelativeAttention2d } from './deberta-relative-2d.js';
 export { ComplexOrderEmbedding, type ComplexOrderEmbeddingOptions } from './complex-order-embedding.js';
 export { RelativePositionBias2d, relativePositionIndex2d, type RelativePositionBias2dOptions } from './relative-position-bias-2d.js';
 export { alibiBias2d, type AlibiBias2dOptions } from './alibi-2d.js';
+export { gridOffsets2d, type GridOptions, type PlacementOptions } from './grid-2d.js';

@@ -10,6 +10,7 @@
  * images that T5's bias is for text; a window of another size needs another table (or resampling, not offered).
  */
 import { init, Module, tensor, zeros, type FactoryOptions, type Tensor } from '@formers/tensor-core';
+import { gridOffsets2d } from './grid-2d.js';
 import { resolveGrid, type GridSize } from './sincos-2d.js';
 
 export interface RelativePositionBias2dOptions extends FactoryOptions {
@@ -27,12 +28,11 @@ export function relativePositionIndex2d(windowSize: GridSize, clsToken = false):
   const p = clsToken ? 1 : 0;
   const n = patches + p;
   const distances = (2 * h - 1) * (2 * w - 1);
+  const { dy, dx } = gridOffsets2d(h, w);
   const out = new Int32Array(n * n);
   for (let a = 0; a < patches; a++) {
     for (let b = 0; b < patches; b++) {
-      const dy = Math.floor(a / w) - Math.floor(b / w);
-      const dx = (a % w) - (b % w);
-      out[(a + p) * n + b + p] = (dy + h - 1) * (2 * w - 1) + (dx + w - 1);
+      out[(a + p) * n + b + p] = (dy[a * patches + b] + h - 1) * (2 * w - 1) + (dx[a * patches + b] + w - 1);
     }
   }
   if (clsToken) {

@@ -8,6 +8,7 @@
  * The tables (2k + 1, Dh) are shared across heads, as in the paper; row r holds distance r - k. Names:
  * `relative_keys` and `relative_values` (the latter absent with `values: false`). The sums over j of the
  * relative terms are written as batched matmuls per query, so no (B, H, Tq, Tk, Dh) tensor is built.
+ * For an image's patch grid, `ShawRelativePosition2d` sums a row-offset and a column-offset table (iRPE, Wu et al. 2021).
  */
 import { init, matmul, Module, softmax, tensor, zeros, type FactoryOptions, type Tensor } from '@formers/tensor-core';
 import { checkInt } from './validate.js';
@@ -68,40 +69,18 @@ export class ShawRelativePosition extends Module {
 
   /** q_i . a^K_ij for q (B, H, Tq, Dh) against Tk keys: (B, H, Tq, Tk), unscaled. */
   keyScores(q: Tensor, keyLength: number, opts: { queryOffset?: number } = {}): Tensor {
-    const [b, h, tq, dh] = this.check('ShawRelativePosition.keyScores', q, 'q');
+    const [, , tq] = checkHeadTensor('ShawRelativePosition.keyScores', q, 'q', this.headDim);
     const offset = this.offset(opts.queryOffset, tq, keyLength);
-    const aK = this.pairs(this.relativeKeys, tq, keyLength, offset); // (Tq, Tk, Dh)
-    const perQuery = q.permute([2, 0, 1, 3]).reshape([tq, b * h, dh]); // (Tq, B H, Dh)
-    return matmul(perQuery, aK.transpose(1, 2)).reshape([tq, b, h, keyLength]).permute([1, 2, 0, 3]); // (B, H, Tq, Tk)
+    return pairScores(q, this.pairs(this.relativeKeys, tq, keyLength, offset));
   }
 
   /** Full attention with relative keys and values: q (B, H, Tq, Dh), k, v (B, H, Tk, Dh) -> (B, H, Tq, Dh). */
   forward(q: Tensor, k: Tensor, v: Tensor, opts: ShawAttentionOptions = {}): Tensor {
-    const op = 'ShawRelativePosition';
-    const [b, h, tq, dh] = this.check(op, q, 'q');
-    this.check(op, k, 'k');
-    this.check(op, v, 'v');
-    const tk = k.shape[2];
-    if (k.shape[0] !== b || k.shape[1] !== h || v.shape[0] !== b || v.shape[1] !== h || v.shape[2] !== tk) {
-      throw new Error(`${op}: expected q (B, H, Tq, Dh), k and v (B, H, Tk, Dh) with one B and H; got q [${q.shape.join(', ')}], k [${k.shape.join(', ')}], v [${v.shape.join(', ')}]`);
-    }
+    const [tq, tk] = checkQkv('ShawRelativePosition', q, k, v, this.headDim);
     const offset = this.offset(opts.queryOffset, tq, tk);
-    let logits = matmul(q, k.transpose(2, 3)).add(this.keyScores(q, tk, { queryOffset: offset })).mul(1 / Math.sqrt(dh)); // (B, H, Tq, Tk)
-    if (opts.bias) logits = logits.add(opts.bias);
-    const alpha = softmax(logits, -1); // (B, H, Tq, Tk)
-    const out = matmul(alpha, v); // (B, H, Tq, Dh)
-    if (!this.relativeValues) return out;
-    const aV = this.pairs(this.relativeValues, tq, tk, offset); // (Tq, Tk, Dh)
-    const perQuery = alpha.permute([2, 0, 1, 3]).reshape([tq, b * h, tk]); // (Tq, B H, Tk)
-    const rel = matmul(perQuery, aV).reshape([tq, b, h, dh]).permute([1, 2, 0, 3]); // (B, H, Tq, Dh)
-    return out.add(rel);
-  }
-
-  private check(op: string, x: Tensor, name: string): [number, number, number, number] {
-    if (x.ndim !== 4 || x.shape[3] !== this.headDim) {
-      throw new Error(`${op}: expected ${name} of shape (B, H, T, Dh = ${this.headDim}); got [${x.shape.join(', ')}]`);
-    }
-    return x.shape as unknown as [number, number, number, number];
+    const aK = this.pairs(this.relativeKeys, tq, tk, offset); // (Tq, Tk, Dh)
+    const aV = this.relativeValues ? this.pairs(this.relativeValues, tq, tk, offset) : null; // (Tq, Tk, Dh)
+    return shawAttention(q, k, v, aK, aV, opts.bias);
   }
 
   private offset(given: number | undefined, tq: number, tk: number): number {
@@ -109,4 +88,48 @@ export class ShawRelativePosition extends Module {
     if (!Number.isInteger(o)) throw new Error(`ShawRelativePosition: expected opts.queryOffset to be an integer; got ${String(given)}`);
     return o;
   }
+}
+
+/** q_i . a_ij for q (B, H, Tq, Dh) and pair vectors a (Tq, Tk, Dh): (B, H, Tq, Tk), one batched matmul per query. */
+export function pairScores(q: Tensor, a: Tensor): Tensor {
+  const [b, h, tq, dh] = q.shape;
+  const tk = a.shape[1];
+  const perQuery = q.permute([2, 0, 1, 3]).reshape([tq, b * h, dh]); // (Tq, B H, Dh)
+  return matmul(perQuery, a.transpose(1, 2)).reshape([tq, b, h, tk]).permute([1, 2, 0, 3]); // (B, H, Tq, Tk)
+}
+
+/**
+ * Shaw et al.'s attention (eq. 3-5) given the pair tables aK and aV (Tq, Tk, Dh) (aV null: values unchanged), shared
+ * by the 1-D and 2-D modules: softmax((q k^T + q a^K) / sqrt(Dh) + bias) (v + a^V).
+ */
+export function shawAttention(q: Tensor, k: Tensor, v: Tensor, aK: Tensor, aV: Tensor | null, bias?: Tensor): Tensor {
+  const [b, h, tq, dh] = q.shape;
+  const tk = k.shape[2];
+  let logits = matmul(q, k.transpose(2, 3)).add(pairScores(q, aK)).mul(1 / Math.sqrt(dh)); // (B, H, Tq, Tk)
+  if (bias) logits = logits.add(bias);
+  const alpha = softmax(logits, -1); // (B, H, Tq, Tk)
+  const out = matmul(alpha, v); // (B, H, Tq, Dh)
+  if (!aV) return out;
+  const perQuery = alpha.permute([2, 0, 1, 3]).reshape([tq, b * h, tk]); // (Tq, B H, Tk)
+  return out.add(matmul(perQuery, aV).reshape([tq, b, h, dh]).permute([1, 2, 0, 3])); // (B, H, Tq, Dh)
+}
+
+/** Throw unless x is (B, H, T, Dh = headDim); returns its shape. */
+export function checkHeadTensor(op: string, x: Tensor, name: string, headDim: number): [number, number, number, number] {
+  if (x.ndim !== 4 || x.shape[3] !== headDim) {
+    throw new Error(`${op}: expected ${name} of shape (B, H, T, Dh = ${headDim}); got [${x.shape.join(', ')}]`);
+  }
+  return x.shape as unknown as [number, number, number, number];
+}
+
+/** Throw unless q (B, H, Tq, Dh), k and v (B, H, Tk, Dh) agree; returns [Tq, Tk]. */
+export function checkQkv(op: string, q: Tensor, k: Tensor, v: Tensor, headDim: number): [number, number] {
+  const [b, h, tq] = checkHeadTensor(op, q, 'q', headDim);
+  checkHeadTensor(op, k, 'k', headDim);
+  checkHeadTensor(op, v, 'v', headDim);
+  const tk = k.shape[2];
+  if (k.shape[0] !== b || k.shape[1] !== h || v.shape[0] !== b || v.shape[1] !== h || v.shape[2] !== tk) {
+    throw new Error(`${op}: expected q (B, H, Tq, Dh), k and v (B, H, Tk, Dh) with one B and H; got q [${q.shape.join(', ')}], k [${k.shape.join(', ')}], v [${v.shape.join(', ')}]`);
+  }
+  return [tq, tk];
 }

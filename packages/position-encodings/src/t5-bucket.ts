@@ -24,7 +24,7 @@ export interface T5BucketOptions {
   readonly maxDistance?: number;
 }
 
-interface ResolvedBucketOptions {
+export interface ResolvedBucketOptions {
   readonly bidirectional: boolean;
   readonly numBuckets: number;
   readonly maxDistance: number;
@@ -41,7 +41,8 @@ export function resolveT5BucketOptions(op: string, opts: T5BucketOptions): Resol
   return { bidirectional, numBuckets, maxDistance };
 }
 
-function bucketOf(relativePosition: number, o: ResolvedBucketOptions): number {
+/** The bucket of a relative position (key - query) under resolved options; no checks (internal). */
+export function bucketOf(relativePosition: number, o: ResolvedBucketOptions): number {
   let numBuckets = o.numBuckets;
   let bucket = 0;
   let n: number;

@@ -2,6 +2,7 @@
  * The T5 relative position bias (Raffel et al. 2020, JMLR 21): one learned scalar per (bucket, head), added to the
  * attention logits. Parameter names follow HuggingFace's T5Attention, so `relative_attention_bias.weight`
  * (numBuckets, H) loads from a T5 checkpoint unchanged.
+ * For an image's patch grid, `T5RelativePositionBias2d` buckets each axis and sums a row and a column table.
  */
 import { Embedding, Module, type FactoryOptions, type Tensor } from '@formers/tensor-core';
 import { resolveT5BucketOptions, t5RelativePositionBuckets, type T5BucketOptions } from './t5-bucket.js';

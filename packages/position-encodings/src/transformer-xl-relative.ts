@@ -10,8 +10,11 @@
  * every distance once, (B, H, Tq, L), and moved onto the (i, j) grid with the relative-shift trick (`relShift`),
  * which costs a reshape instead of a gather. We encode distances Tk down to -Tq + 1, as XLNet does, so the result
  * is right on the whole grid; Transformer-XL's causal model then masks j > mlen + i.
+ *
+ * With `{ gridSize }` the same module scores an image's patch grid with a 2-D R (see `positionScores2d`).
  */
 import { Linear, matmul, Module, tensor, zeros, init, type FactoryOptions, type Tensor } from '@formers/tensor-core';
+import { checkGridTokens, gatherRelativeScores, gridRelativeIndex, resolveGridOptions, type GridOptions } from './grid-2d.js';
 import { checkInt, checkPositive } from './validate.js';
 
 export interface TransformerXLRelativePositionOptions extends FactoryOptions {
@@ -69,36 +72,70 @@ export class TransformerXLRelativePosition extends Module {
 
   /** R for distances Tk, Tk - 1, ..., -Tq + 1: (Tk + Tq, D), [sin | cos] (Transformer-XL's PositionalEmbedding). */
   relativeTable(queryLength: number, keyLength: number): Tensor {
-    const l = keyLength + queryLength;
-    const half = this.dModel / 2;
-    const out = new Float64Array(l * this.dModel);
-    for (let c = 0; c < l; c++) {
-      const dist = keyLength - c;
-      for (let f = 0; f < half; f++) {
-        const a = dist / this.base ** ((2 * f) / this.dModel);
-        out[c * this.dModel + f] = Math.sin(a);
-        out[c * this.dModel + half + f] = Math.cos(a);
-      }
-    }
-    const w = this.rNet.weight;
-    return tensor(w.dtype === 'float64' ? out : Float32Array.from(out), { shape: [l, this.dModel], dtype: w.dtype, backend: w.backend }); // (L, D)
+    const distances = Array.from({ length: keyLength + queryLength }, (_, c) => keyLength - c);
+    return this.sinusoid(distances, this.dModel); // (L, D)
   }
 
-  /** Attention logits A (B, H, Tq, Tk), unscaled and unmasked, for q (B, H, Tq, Dh) and k (B, H, Tk, Dh). */
-  forward(q: Tensor, k: Tensor): Tensor {
+  /**
+   * Attention logits A (B, H, Tq, Tk), unscaled and unmasked, for q (B, H, Tq, Dh) and k (B, H, Tk, Dh). With
+   * `opts.gridSize` the tokens are P prefix tokens and an H x W patch grid (Tq = Tk = P + H W) and R is 2-D, see
+   * `positionScores2d`.
+   */
+  forward(q: Tensor, k: Tensor, opts?: GridOptions): Tensor {
     const op = 'TransformerXLRelativePosition';
     const [h, dh] = [this.numHeads, this.headDim];
     if (q.ndim !== 4 || k.ndim !== 4 || q.shape[1] !== h || k.shape[1] !== h || q.shape[3] !== dh || k.shape[3] !== dh || q.shape[0] !== k.shape[0]) {
       throw new Error(`${op}: expected q (B, H = ${h}, Tq, Dh = ${dh}) and k (B, H = ${h}, Tk, Dh = ${dh}); got q [${q.shape.join(', ')}], k [${k.shape.join(', ')}]`);
     }
     const [tq, tk] = [q.shape[2], k.shape[2]];
-    if (tq > tk) throw new Error(`${op}: expected Tq <= Tk (keys are memory + the segment); got Tq ${tq}, Tk ${tk}`);
+    if (opts === undefined && tq > tk) throw new Error(`${op}: expected Tq <= Tk (keys are memory + the segment); got Tq ${tq}, Tk ${tk}`);
     const u = this.rWBias.reshape([h, 1, dh]); // (H, 1, Dh)
     const v = this.rRBias.reshape([h, 1, dh]); // (H, 1, Dh)
     const content = matmul(q.add(u), k.transpose(2, 3)); // (B, H, Tq, Tk): terms (a) + (c)
+    if (opts !== undefined) return content.add(this.positionScores2d(q.add(v), tk, opts));
     const r = this.rNet.call(this.relativeTable(tq, tk)); // (L, H Dh)
     const rHeads = r.reshape([tk + tq, h, dh]).permute([1, 2, 0]); // (H, Dh, L)
     const position = relShift(matmul(q.add(v), rHeads), tk); // (B, H, Tq, L) -> (B, H, Tq, Tk): terms (b) + (d)
     return content.add(position);
+  }
+
+  /**
+   * Terms (b) + (d) on a patch grid: R_{dy, dx} = [R_x(dx) | R_y(dy)], each a [sin | cos] table of width D/2 (the
+   * channel split of sinCos2dPositionEncoding, MAE), so W_r R = W_r[:, :D/2] R_x(dx) + W_r[:, D/2:] R_y(dy) is a
+   * column term plus a row term (iRPE's per-direction "cross" method, Wu et al. 2021). Each is computed for every
+   * offset once and gathered onto the grid (the 1-D shift trick needs a Toeplitz layout a 2-D grid does not have).
+   * Pairs with a prefix token get no position term; the parameters are the 1-D ones, so one checkpoint serves both.
+   */
+  private positionScores2d(qv: Tensor, keyLength: number, opts: GridOptions): Tensor {
+    const op = 'TransformerXLRelativePosition';
+    if (this.dModel % 4 !== 0) throw new Error(`${op}: expected opts.dModel divisible by 4 in 2-D (sin and cos of two axes); got ${this.dModel}`);
+    const g = resolveGridOptions(op, opts);
+    checkGridTokens(op, 'q.shape[2]', qv.shape[2], g);
+    checkGridTokens(op, 'k.shape[2]', keyLength, g);
+    const half = this.dModel / 2;
+    const w = this.rNet.weight; // (H Dh, D)
+    const axis = (length: number, start: number, pick: 'y' | 'x'): Tensor => {
+      const offsets = Array.from({ length: 2 * length - 1 }, (_, c) => c - (length - 1)); // -(L-1) .. L-1
+      const r = matmul(this.sinusoid(offsets, half), w.narrow(1, start, half).transpose(0, 1)); // (2L - 1, H Dh)
+      const rHeads = r.reshape([2 * length - 1, this.numHeads, this.headDim]).permute([1, 2, 0]); // (H, Dh, 2L - 1)
+      const index = gridRelativeIndex(g, (d) => d + length - 1, 2 * length - 1)[pick]; // (N, N)
+      return gatherRelativeScores(matmul(qv, rHeads), index, keyLength); // (B, H, N, 2L - 1) -> (B, H, N, N)
+    };
+    return axis(g.w, 0, 'x').add(axis(g.h, half, 'y'));
+  }
+
+  /** [sin | cos] rows (distances.length, width) at frequencies base^(-2f / width), in the weight's dtype. */
+  private sinusoid(distances: readonly number[], width: number): Tensor {
+    const half = width / 2;
+    const out = new Float64Array(distances.length * width);
+    distances.forEach((dist, c) => {
+      for (let f = 0; f < half; f++) {
+        const a = dist / this.base ** ((2 * f) / width);
+        out[c * width + f] = Math.sin(a);
+        out[c * width + half + f] = Math.cos(a);
+      }
+    });
+    const w = this.rNet.weight;
+    return tensor(w.dtype === 'float64' ? out : Float32Array.from(out), { shape: [distances.length, width], dtype: w.dtype, backend: w.backend }); // (L, width)
   }
 }

@@ -3,7 +3,7 @@
  * test/golden/). Config keys are the torch-side names the script stores; modules are built from them and their
  * parameters passed with functionalCall, so the runner's leaves receive the gradients.
  */
-import { registerConformanceOp } from '../../../tooling/src/conformance/registry.js';
+import { registerConformanceOp, type ConformanceContext } from '../../../tooling/src/conformance/registry.js';
 import { functionalCall, tensor, type Tensor } from '@formers/tensor-core';
 import {
   alibiBias,
@@ -11,12 +11,14 @@ import {
   alibiSlopes,
   ComplexOrderEmbedding,
   DebertaRelativeAttention,
+  DebertaRelativeAttention2d,
   debertaLogBucketPosition,
   FloaterPositionEncoding,
   MultiplicativePositionalEmbedding,
   RelativePositionBias2d,
   ropeLinearAttention,
   ShawRelativePosition,
+  ShawRelativePosition2d,
   TransformerXLRelativePosition,
   LearnedPositionalEmbedding,
   PositionEncodingGenerator,
@@ -28,6 +30,7 @@ import {
   sinCos2dPositionEncoding,
   sinusoidalPositionEncoding,
   T5RelativePositionBias,
+  T5RelativePositionBias2d,
   t5RelativePositionBucket,
   type RotaryLayout,
 } from '@formers/position-encodings';
@@ -36,6 +39,10 @@ import { hfRopeOptions, type HfRopeConfig } from './hf-rope-config.js';
 const source = { source: '@formers/position-encodings' };
 type Cfg = Record<string, unknown>;
 const num = (c: Cfg, k: string) => c[k] as number;
+/** 2-D cases carry `grid` and `num_prefix_tokens`; 1-D ones do not. */
+const gridOf = (c: Cfg) => (c.grid ? { gridSize: c.grid as [number, number], numPrefixTokens: num(c, 'num_prefix_tokens') } : undefined);
+/** A 1-D case's offset, or a 2-D case's grid. */
+const placement = (c: Cfg) => gridOf(c) ?? { offset: num(c, 'offset') };
 
 registerConformanceOp('t5_relative_position_bucket', (i, _p, c) => {
   const rel = Array.from(i.relative_position.dataSync());
@@ -160,7 +167,7 @@ registerConformanceOp('rope_linear_attention', (i, _p, c, ctx) => {
 
 registerConformanceOp('multiplicative_positional_embedding', (i, p, c, ctx) => {
   const m = new MultiplicativePositionalEmbedding({ numPositions: num(c, 'num_positions'), dim: num(c, 'dim'), dtype: ctx.dtype, backend: ctx.backend });
-  return { out: functionalCall(m, { weight: p.weight }, i.x, { offset: num(c, 'offset') }) };
+  return { out: functionalCall(m, { weight: p.weight }, i.x, placement(c)) };
 }, source);
 
 registerConformanceOp('floater_position_encoding', (i, p, c, ctx) => {
@@ -172,7 +179,7 @@ registerConformanceOp('floater_position_encoding', (i, p, c, ctx) => {
     dtype: ctx.dtype,
     backend: ctx.backend,
   });
-  return { out: functionalCall(m, p, i.x, { offset: num(c, 'offset') }) };
+  return { out: functionalCall(m, p, i.x, placement(c)) };
 }, source);
 
 registerConformanceOp('shaw_relative_attention', (i, p, c, ctx) => {
@@ -182,7 +189,7 @@ registerConformanceOp('shaw_relative_attention', (i, p, c, ctx) => {
 
 registerConformanceOp('transformer_xl_relative_scores', (i, p, c, ctx) => {
   const m = new TransformerXLRelativePosition({ dModel: num(c, 'd_model'), numHeads: num(c, 'num_heads'), headDim: num(c, 'head_dim'), dtype: ctx.dtype, backend: ctx.backend });
-  return { out: functionalCall(m, p, i.q, i.k) };
+  return { out: functionalCall(m, p, i.q, i.k, gridOf(c)) };
 }, source);
 
 registerConformanceOp('deberta_log_bucket_position', (i, _p, c) => {
@@ -196,22 +203,24 @@ registerConformanceOp('deberta_log_bucket_position', (i, _p, c) => {
   );
 }, source);
 
-registerConformanceOp('deberta_relative_attention', (i, p, c, ctx) => {
-  const m = new DebertaRelativeAttention({
-    hiddenSize: num(c, 'hidden_size'),
-    numHeads: num(c, 'num_heads'),
-    headDim: num(c, 'head_dim'),
-    positionBuckets: num(c, 'position_buckets'),
-    maxRelativePositions: num(c, 'max_relative_positions'),
-    dtype: ctx.dtype,
-    backend: ctx.backend,
-  });
-  return { out: functionalCall(m, p, i.q, i.k) };
-}, source);
+/** DeBERTa options from a case's config (torch-side names), shared by the 1-D and 2-D ops. */
+const debertaOptions = (c: Cfg, ctx: ConformanceContext) => ({
+  hiddenSize: num(c, 'hidden_size'),
+  numHeads: num(c, 'num_heads'),
+  headDim: num(c, 'head_dim'),
+  positionBuckets: num(c, 'position_buckets'),
+  maxRelativePositions: num(c, 'max_relative_positions'),
+  dtype: ctx.dtype,
+  backend: ctx.backend,
+});
+
+registerConformanceOp('deberta_relative_attention', (i, p, c, ctx) => ({
+  out: functionalCall(new DebertaRelativeAttention(debertaOptions(c, ctx)), p, i.q, i.k),
+}), source);
 
 registerConformanceOp('complex_order_embedding', (i, p, c, ctx) => {
   const m = new ComplexOrderEmbedding({ numEmbeddings: num(c, 'num_embeddings'), dim: num(c, 'dim'), dtype: ctx.dtype, backend: ctx.backend });
-  const z = functionalCall(m, p, i.ids, { offset: num(c, 'offset') });
+  const z = functionalCall(m, p, i.ids, placement(c));
   return { out: c.part === 're' ? z.re : z.im };
 }, source);
 
@@ -222,4 +231,18 @@ registerConformanceOp('relative_position_bias_2d', (_i, p, c, ctx) => {
 
 registerConformanceOp('alibi_bias_2d', (_i, _p, c, ctx) => ({
   out: alibiBias2d(num(c, 'num_heads'), c.grid as [number, number], { numPrefixTokens: num(c, 'num_prefix_tokens'), dtype: ctx.dtype, backend: ctx.backend }),
+}), source);
+
+registerConformanceOp('t5_relative_position_bias_2d', (_i, p, c, ctx) => {
+  const m = new T5RelativePositionBias2d({ numHeads: num(c, 'num_heads'), numBuckets: num(c, 'num_buckets'), maxDistance: num(c, 'max_distance'), dtype: ctx.dtype, backend: ctx.backend });
+  return { out: functionalCall(m, p, gridOf(c)!) };
+}, source);
+
+registerConformanceOp('shaw_relative_attention_2d', (i, p, c, ctx) => {
+  const m = new ShawRelativePosition2d({ headDim: num(c, 'head_dim'), maxRelativePosition: num(c, 'max_relative_position'), dtype: ctx.dtype, backend: ctx.backend });
+  return { out: functionalCall(m, p, i.q, i.k, i.v, gridOf(c)!) };
+}, source);
+
+registerConformanceOp('deberta_relative_attention_2d', (i, p, c, ctx) => ({
+  out: functionalCall(new DebertaRelativeAttention2d(debertaOptions(c, ctx)), p, i.q, i.k, gridOf(c)!),
 }), source);

@@ -13,7 +13,7 @@ const files = findCaseFiles([fileURLToPath(new URL('./golden/', import.meta.url)
 
 describe('golden cases from tooling/reference/position_encodings.py', () => {
   it('covers every family', () => {
-    expect(files.length).toBeGreaterThanOrEqual(51);
+    expect(files.length).toBeGreaterThanOrEqual(62); // 54 1-D and 2-D cases of the first pass + 8 grid forms (*_2d)
   });
   for (const backendName of [...new Set(['reference', backendInfo().active])] as BackendName[]) {
     for (const f of files) {
