@@ -5,14 +5,25 @@
  */
 
 export type Workload =
-  | { readonly kind: 'gemm'; readonly name: string; readonly n: number }
+  | {
+      readonly kind: 'gemm';
+      readonly name: string;
+      readonly n: number;
+      /** A stored (n x n) and used transposed (the weight gradient X^T dY of a linear layer). */
+      readonly transA?: boolean;
+      /** B stored (n x n) and used transposed (a linear layer's x W^T, with W stored (out, in) as in PyTorch). */
+      readonly transB?: boolean;
+    }
   | {
       readonly kind: 'bmm';
       readonly name: string;
-      /** B * H attention heads, scores (T x T) = Q (T x Dh) @ K^T with K stored (T x Dh). */
+      /** B * H attention heads of C (m x n) = A (m x k) @ op(B). */
       readonly batch: number;
-      readonly t: number;
-      readonly dh: number;
+      readonly m: number;
+      readonly k: number;
+      readonly n: number;
+      /** B stored (n x k) and used transposed: the scores Q K^T with K stored (T x Dh). */
+      readonly transB: boolean;
     }
   | { readonly kind: 'softmax'; readonly name: string; readonly rows: number; readonly cols: number }
   | { readonly kind: 'layerNorm'; readonly name: string; readonly rows: number; readonly cols: number }
@@ -38,7 +49,12 @@ export function workloads(quick: boolean): Workload[] {
     { kind: 'gemm', name: 'GEMM n=256', n: 256 },
     { kind: 'gemm', name: 'GEMM n=512', n: 512 },
     { kind: 'gemm', name: 'GEMM n=1024', n: 1024 },
-    { kind: 'bmm', name: 'Q@K^T 16x(256x64 @ 64x256)', batch: 16, t: 256, dh: 64 },
+    // Transposed operands must not fall off a cliff: backward passes and PyTorch-layout weights use them.
+    { kind: 'gemm', name: 'GEMM n=512 A^T', n: 512, transA: true },
+    { kind: 'gemm', name: 'GEMM n=512 B^T', n: 512, transB: true },
+    // The two batched products of softmax attention, B*H = 16 heads, T = 256, Dh = 64.
+    { kind: 'bmm', name: 'Q@K^T 16x(256x64 @ 64x256)', batch: 16, m: 256, k: 64, n: 256, transB: true },
+    { kind: 'bmm', name: 'P@V 16x(256x256 @ 256x64)', batch: 16, m: 256, k: 256, n: 64, transB: false },
     quick
       ? { kind: 'softmax', name: 'softmax 1024x1024', rows: 1024, cols: 1024 }
       : { kind: 'softmax', name: 'softmax 4096x1024', rows: 4096, cols: 1024 },
@@ -56,7 +72,7 @@ export function flopsOf(w: Workload): number | null {
     case 'gemm':
       return 2 * w.n ** 3;
     case 'bmm':
-      return 2 * w.batch * w.t * w.t * w.dh;
+      return 2 * w.batch * w.m * w.n * w.k;
     case 'depthwiseConv2d':
       return 2 * w.c * w.h * w.w * w.k * w.k;
     case 'mlpStep':

@@ -23,7 +23,7 @@ export type GpujsHandle = Float32Array | Int32Array;
 export interface GpujsBackendOptions {
   /** Reports each delegated kernel once, on first use, and gpu.js's own cpu degradations. Default console.warn. */
   readonly warn?: (message: string) => void;
-  /** Compiled kernels kept before the least recently used is destroyed. Default 512. */
+  /** Compiled kernels kept before the least recently used is destroyed. Default 512 (48 for webasm in a browser). */
   readonly cacheCapacity?: number;
   /**
    * webasm only: run under gpu.js's async contract, where a kernel with at least 4096 outputs splits over a
@@ -74,7 +74,11 @@ export function createGpujsBackendFor(mode: GpujsMode, options: GpujsBackendOpti
     throw new Error(`createGpujsBackend: expected options.threads only with mode "webasm"; got mode "${mode}"`);
   }
   const threaded = options.threads === true;
-  const run = new KernelRunner(mode, fallbacks, warn, options.cacheCapacity, threaded);
+  // A browser page holds only about 124 live WebAssembly memories and each compiled webasm kernel owns one, so
+  // there the cache must stay well below that (measured in Chromium; Node has no such limit).
+  const inBrowser = typeof (globalThis as { window?: unknown }).window !== 'undefined';
+  const capacity = options.cacheCapacity ?? (mode === 'webasm' && inBrowser ? 48 : 512);
+  const run = new KernelRunner(mode, fallbacks, warn, capacity, threaded);
   const check = new GpujsChecks(mode);
   const warned = new Set<string>();
   const ref = referenceBackend;

@@ -22,14 +22,14 @@ function kernelRunner(be: Backend, w: Workload): Runner | string {
     case 'gemm': {
       const a = up(randomData(w.n * w.n, 1));
       const b = up(randomData(w.n * w.n, 2));
-      const p = { batch: 1, m: w.n, n: w.n, k: w.n, transA: false, transB: false, strideA: 0, strideB: 0 };
+      const p = { batch: 1, m: w.n, n: w.n, k: w.n, transA: w.transA === true, transB: w.transB === true, strideA: 0, strideB: 0 };
       return { run: () => read(be, be.matmul(a, b, 'float32', p), w.n * w.n) };
     }
     case 'bmm': {
-      const q = up(randomData(w.batch * w.t * w.dh, 3)); // (BH, T, Dh)
-      const k = up(randomData(w.batch * w.t * w.dh, 4)); // (BH, T, Dh), used transposed
-      const p = { batch: w.batch, m: w.t, n: w.t, k: w.dh, transA: false, transB: true, strideA: w.t * w.dh, strideB: w.t * w.dh };
-      return { run: () => read(be, be.matmul(q, k, 'float32', p), w.batch * w.t * w.t) };
+      const a = up(randomData(w.batch * w.m * w.k, 3)); // (BH, m, k): Q (BH, T, Dh) or P (BH, T, T)
+      const b = up(randomData(w.batch * w.k * w.n, 4)); // (BH, n, k) if transB (K, used transposed), else (BH, k, n) (V)
+      const p = { batch: w.batch, m: w.m, n: w.n, k: w.k, transA: false, transB: w.transB, strideA: w.m * w.k, strideB: w.k * w.n };
+      return { run: () => read(be, be.matmul(a, b, 'float32', p), w.batch * w.m * w.n) };
     }
     case 'softmax': {
       const x = up(randomData(w.rows * w.cols, 5));

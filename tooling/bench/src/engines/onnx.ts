@@ -12,25 +12,41 @@ interface Spec {
 function spec(w: Workload): Spec | string {
   switch (w.kind) {
     case 'gemm':
+      if (w.transA || w.transB) {
+        // ONNX Gemm (2-D) has its own transA/transB attributes: the runtime's transposed path.
+        return {
+          model: {
+            opType: 'Gemm',
+            opset: 17,
+            attributes: [{ name: 'transA', int: w.transA ? 1 : 0 }, { name: 'transB', int: w.transB ? 1 : 0 }],
+            inputs: [{ name: 'a', shape: [w.n, w.n] }, { name: 'b', shape: [w.n, w.n] }],
+            output: { name: 'c', shape: [w.n, w.n] },
+          },
+          data: [randomData(w.n * w.n, 1), randomData(w.n * w.n, 2)],
+        };
+      }
       return {
         model: { opType: 'MatMul', opset: 17, inputs: [{ name: 'a', shape: [w.n, w.n] }, { name: 'b', shape: [w.n, w.n] }], output: { name: 'c', shape: [w.n, w.n] } },
         data: [randomData(w.n * w.n, 1), randomData(w.n * w.n, 2)],
       };
     case 'bmm': {
-      // MatMul has no transpose flag, so K^T (BH, Dh, T) is the input, prepared outside the timing.
-      const k = randomData(w.batch * w.t * w.dh, 4);
-      const kt = new Float32Array(k.length);
-      for (let b = 0; b < w.batch; b++) {
-        for (let i = 0; i < w.t; i++) for (let d = 0; d < w.dh; d++) kt[(b * w.dh + d) * w.t + i] = k[(b * w.t + i) * w.dh + d];
+      // MatMul has no transpose flag, so a transposed B (BH, n, k) is transposed to (BH, k, n) outside the timing.
+      let b = randomData(w.batch * w.k * w.n, 4);
+      if (w.transB) {
+        const bt = new Float32Array(b.length);
+        for (let h = 0; h < w.batch; h++) {
+          for (let j = 0; j < w.n; j++) for (let d = 0; d < w.k; d++) bt[(h * w.k + d) * w.n + j] = b[(h * w.n + j) * w.k + d];
+        }
+        b = bt;
       }
       return {
         model: {
           opType: 'MatMul',
           opset: 17,
-          inputs: [{ name: 'q', shape: [w.batch, w.t, w.dh] }, { name: 'kt', shape: [w.batch, w.dh, w.t] }],
-          output: { name: 's', shape: [w.batch, w.t, w.t] },
+          inputs: [{ name: 'a', shape: [w.batch, w.m, w.k] }, { name: 'b', shape: [w.batch, w.k, w.n] }],
+          output: { name: 'c', shape: [w.batch, w.m, w.n] },
         },
-        data: [randomData(w.batch * w.t * w.dh, 3), kt],
+        data: [randomData(w.batch * w.m * w.k, 3), b],
       };
     }
     case 'softmax':

@@ -34,17 +34,25 @@ function runner(backend: 'wasm' | 'cpu', w: Workload): Runner | string {
   const dispose = () => keep.forEach((x) => x.dispose());
   switch (w.kind) {
     case 'gemm': {
+      const transA = w.transA === true;
+      const transB = w.transB === true;
       const a = t(tf.tensor2d(randomData(w.n * w.n, 1), [w.n, w.n]));
       const b = t(tf.tensor2d(randomData(w.n * w.n, 2), [w.n, w.n]));
-      return { run: once(() => tf.matMul(a, b)), dispose };
+      if (backend === 'cpu' || (!transA && !transB)) return { run: once(() => tf.matMul(a, b, transA, transB)), dispose };
+      // wasm: transposed operands leave XNNPACK's fast path, so they are transposed outside the timing.
+      const at = transA ? t(tf.transpose(a)) : a;
+      const bt = transB ? t(tf.transpose(b)) : b;
+      return { run: once(() => tf.matMul(at, bt)), dispose };
     }
     case 'bmm': {
-      const q = t(tf.tensor3d(randomData(w.batch * w.t * w.dh, 3), [w.batch, w.t, w.dh]));
-      const k = t(tf.tensor3d(randomData(w.batch * w.t * w.dh, 4), [w.batch, w.t, w.dh]));
-      if (backend === 'cpu') return { run: once(() => tf.matMul(q, k, false, true)), dispose };
-      const qs = tf.unstack(q).map(t);
-      const kts = tf.unstack(tf.transpose(k, [0, 2, 1])).map(t); // (Dh, T) each, outside the timing
-      return { run: once(() => qs.map((qi, i) => tf.matMul(qi, kts[i]))), dispose };
+      const a = t(tf.tensor3d(randomData(w.batch * w.m * w.k, 3), [w.batch, w.m, w.k]));
+      const bShape: [number, number, number] = w.transB ? [w.batch, w.n, w.k] : [w.batch, w.k, w.n];
+      const b = t(tf.tensor3d(randomData(w.batch * w.k * w.n, 4), bShape));
+      if (backend === 'cpu') return { run: once(() => tf.matMul(a, b, false, w.transB)), dispose };
+      const as = tf.unstack(a).map(t);
+      // (k, n) each; a transposed B is transposed outside the timing.
+      const bs = tf.unstack(w.transB ? tf.transpose(b, [0, 2, 1]) : b).map(t);
+      return { run: once(() => as.map((ai, i) => tf.matMul(ai, bs[i]))), dispose };
     }
     case 'softmax': {
       const x = t(tf.tensor2d(randomData(w.rows * w.cols, 5), [w.rows, w.cols]));

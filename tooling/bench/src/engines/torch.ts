@@ -59,9 +59,19 @@ export function runTorch(ws: readonly Workload[], opts: { threads: number; quick
     maxBuffer: 16 << 20,
   });
   if (r.status !== 0) return `torch run failed: ${r.stderr.trim().split('\n').slice(-1)[0] ?? ''}`;
-  const out = JSON.parse(r.stdout) as { version: string; threads: number; blas: string[]; results: TorchResults['results'] };
+  const out = JSON.parse(r.stdout) as {
+    version: string;
+    threads: number;
+    blas: string[];
+    loadedBlas: string[];
+    results: TorchResults['results'];
+  };
+  // What the run actually mapped is the answer; ldd's view is kept for when /proc is not there.
+  const used = out.loadedBlas.length > 0 ? out.loadedBlas.join(', ') : `none mapped; ldd: ${linkedBlas()}`;
+  const reference = out.loadedBlas.some((p) => /\/blas\/libblas\.so/.test(p)) && !out.loadedBlas.some((p) => /openblas|mkl|blis/i.test(p));
+  const warning = reference ? ' (the reference BLAS, about 5 GFLOP/s: install libopenblas0-pthread)' : '';
   return {
-    note: `torch ${out.version}, ${out.threads} threads, OMP_WAIT_POLICY=PASSIVE, linked BLAS: ${linkedBlas()}; ${blasInfo(out.blas)}`,
+    note: `torch ${out.version}, ${out.threads} threads, OMP_WAIT_POLICY=PASSIVE, BLAS mapped in the run: ${used}${warning}; ${blasInfo(out.blas)}`,
     results: out.results,
   };
 }

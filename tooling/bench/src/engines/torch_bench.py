@@ -4,7 +4,8 @@ Times each workload like the Node side does: warm-up runs, then the median of ti
 Debian python3 (/usr/bin/python3), whose torch links the system BLAS.
 """
 import json
-import math
+import os
+import statistics
 import sys
 import time
 
@@ -20,11 +21,17 @@ def runner(w):
     kind = w["kind"]
     if kind == "gemm":
         a, b = torch.rand(w["n"], w["n"]), torch.rand(w["n"], w["n"])
-        return lambda: a @ b
+        # Transposed operands as strided views: torch hands them to BLAS with the transpose flag.
+        opa = a.t() if w.get("transA") else a
+        opb = b.t() if w.get("transB") else b
+        return lambda: opa @ opb
     if kind == "bmm":
-        q = torch.rand(w["batch"], w["t"], w["dh"])
-        k = torch.rand(w["batch"], w["t"], w["dh"])
-        return lambda: torch.bmm(q, k.transpose(1, 2))
+        a = torch.rand(w["batch"], w["m"], w["k"])
+        if w["transB"]:
+            b = torch.rand(w["batch"], w["n"], w["k"])
+            return lambda: torch.bmm(a, b.transpose(1, 2))
+        b = torch.rand(w["batch"], w["k"], w["n"])
+        return lambda: torch.bmm(a, b)
     if kind == "softmax":
         x = torch.rand(w["rows"], w["cols"])
         return lambda: torch.softmax(x, dim=-1)
@@ -53,9 +60,22 @@ def runner(w):
     return None
 
 
+def loaded_blas():
+    """The BLAS/LAPACK shared objects this process actually mapped (after the runs), resolved to real paths."""
+    found = set()
+    try:
+        with open("/proc/self/maps") as maps:
+            for line in maps:
+                path = line.split()[-1] if len(line.split()) >= 6 else ""
+                name = os.path.basename(path).lower()
+                if any(s in name for s in ("blas", "lapack", "mkl", "blis")):
+                    found.add(os.path.realpath(path))
+    except OSError:
+        return ["unknown (no /proc/self/maps)"]
+    return sorted(found)
+
+
 results = {}
-with torch.no_grad():
-    pass
 for w in cfg["workloads"]:
     fn = runner(w)
     if fn is None:
@@ -70,9 +90,14 @@ for w in cfg["workloads"]:
         times.append((time.perf_counter() - t0) * 1000)
         if time.perf_counter() > budget:
             break
-    times.sort()
-    results[w["name"]] = {"medianMs": times[len(times) // 2], "reps": len(times)}
+    results[w["name"]] = {"medianMs": statistics.median(times), "reps": len(times)}
 
 config = torch.__config__.show()
 blas = [line.strip() for line in config.splitlines() if "BLAS" in line or "LAPACK" in line]
-print(json.dumps({"version": torch.__version__, "threads": torch.get_num_threads(), "blas": blas, "results": results}))
+print(json.dumps({
+    "version": torch.__version__,
+    "threads": torch.get_num_threads(),
+    "blas": blas,
+    "loadedBlas": loaded_blas(),
+    "results": results,
+}))
