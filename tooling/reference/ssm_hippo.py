@@ -12,6 +12,15 @@ minimal s4d.py layer; Mamba: Gu and Dao 2023, mamba_simple.py and HuggingFace Ma
 - s4d_kernel        params log_dt, C, log_A_real, A_imag; config {L, method}: the kernel (H, L) via complex torch.
 - s4d               input u (B, H, L); params of s4d.py's S4D: out (B, H, L).
 - mamba_mixer       input hidden_states (B, L, D); params with MambaMixer state_dict names: out (B, L, D).
+- mamba_model       input input_ids (B, L); params with HF MambaModel's exact state_dict keys (embeddings.weight,
+                    layers.N.norm.weight, layers.N.mixer.*, norm_f.weight): the last hidden state (B, L, D). This is
+                    our re-implementation of HF's MambaModel structure (transformers is not installed here), not HF's
+                    code. The same parameters are also written as a plain state_dict file, mamba-model-hf-state-dict.
+- s4_kernel         params log_dt, log_A_real, A_imag, P, B, C (= C~) in the DPLR eigenbasis; config {L}: the S4
+                    kernel by a method independent of formers' Cauchy/Woodbury one: the dense complex system
+                    A = diag(Lambda) - P P^*, bilinear Ad, Bd, C = C~ (I - Ad^L)^-1 and K_l = Re(C Ad^l Bd) by
+                    repeated products, in float64 (the case dtype).
+- hippo_transition  also FouT in the paper's Appendix D.3 form.
 
 Run: /usr/bin/python3 tooling/reference/ssm_hippo.py
 """
@@ -23,7 +32,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import REPO_ROOT, write_case  # noqa: E402
+from common import REPO_ROOT, save_file, write_case  # noqa: E402
 
 SCRIPT = "tooling/reference/ssm_hippo.py"
 SEED = 5
@@ -65,8 +74,19 @@ def lagt_state_spaces(N):
     return torch.eye(N, dtype=torch.float64) / 2 - torch.tril(torch.ones(N, N, dtype=torch.float64)), torch.ones(N, 1, dtype=torch.float64)
 
 
+def fout_paper(N):
+    phi0 = torch.tensor([1.0] + [math.sqrt(2) if n % 2 == 1 else 0.0 for n in range(1, N)], dtype=torch.float64)
+    R = torch.zeros(N, N, dtype=torch.float64)
+    for n in range(1, N - 1, 2):
+        w = 2 * math.pi * ((n + 1) // 2)
+        R[n, n + 1] = w
+        R[n + 1, n] = -w
+    return R - 2 * torch.outer(phi0, phi0), 2 * phi0[:, None]
+
+
 def hippo_cases():
     for name, config, fn in [
+        ("hippo-fout", {"measure": "fout", "N": 7}, fout_paper),
         ("hippo-legt-state-spaces", {"measure": "legt", "N": 7, "theta": 2, "basis": "orthonormal"}, legt_state_spaces),
         ("hippo-legt-lmu", {"measure": "legt", "N": 6, "basis": "lmu"}, legt_lmu),
         ("hippo-legs", {"measure": "legs", "N": 8}, legs),
@@ -183,6 +203,94 @@ def mamba_cases():
                script=SCRIPT, seed=SEED, generator=g)
 
 
+def rms_norm(x, w, eps):
+    return w * (x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps))
+
+
+def mamba_model_ref(ids, p, cfg):
+    """HF MambaModel.forward without the cache: embeddings, pre-norm residual MambaBlocks, norm_f."""
+    eps = cfg["layer_norm_epsilon"]
+    h = p["embeddings.weight"][ids]
+    for i in range(cfg["num_hidden_layers"]):
+        pre = f"layers.{i}."
+        mixer = {k[len(pre + "mixer."):]: v for k, v in p.items() if k.startswith(pre + "mixer.")}
+        h = h + mamba_mixer_ref(rms_norm(h, p[pre + "norm.weight"], eps), mixer, cfg)
+    return rms_norm(h, p["norm_f.weight"], eps)
+
+
+def mixer_params(Dm, N, K, E, R, prefix=""):
+    dt = torch.exp(torch.rand(E, generator=g) * (math.log(0.1) - math.log(0.001)) + math.log(0.001)).clamp(min=1e-4)
+    return {
+        prefix + "A_log": torch.log(torch.arange(1, N + 1, dtype=torch.float32)).repeat(E, 1) + 0.1 * torch.randn(E, N, generator=g),
+        prefix + "D": torch.ones(E) + 0.1 * torch.randn(E, generator=g),
+        prefix + "in_proj.weight": (torch.rand(2 * E, Dm, generator=g) * 2 - 1) / math.sqrt(Dm),
+        prefix + "conv1d.weight": (torch.rand(E, 1, K, generator=g) * 2 - 1) / math.sqrt(K),
+        prefix + "conv1d.bias": (torch.rand(E, generator=g) * 2 - 1) / math.sqrt(K),
+        prefix + "x_proj.weight": (torch.rand(R + 2 * N, E, generator=g) * 2 - 1) / math.sqrt(E),
+        prefix + "dt_proj.weight": (torch.rand(E, R, generator=g) * 2 - 1) / math.sqrt(R),
+        prefix + "dt_proj.bias": dt + torch.log(-torch.expm1(-dt)),
+        prefix + "out_proj.weight": (torch.rand(Dm, E, generator=g) * 2 - 1) / math.sqrt(E),
+    }
+
+
+def mamba_model_cases():
+    cfg = {"vocab_size": 16, "hidden_size": 8, "num_hidden_layers": 2, "state_size": 4, "conv_kernel": 4, "expand": 2,
+           "time_step_rank": 1, "layer_norm_epsilon": 1e-5}
+    Dm, N, K, E, R = 8, 4, 4, 16, 1
+    params = {"embeddings.weight": torch.randn(cfg["vocab_size"], Dm, generator=g)}
+    for i in range(cfg["num_hidden_layers"]):
+        params[f"layers.{i}.norm.weight"] = 1 + 0.1 * torch.randn(Dm, generator=g)
+        params.update(mixer_params(Dm, N, K, E, R, f"layers.{i}.mixer."))
+    params["norm_f.weight"] = 1 + 0.1 * torch.randn(Dm, generator=g)
+    ids = torch.randint(0, cfg["vocab_size"], (2, 7), generator=g)
+    write_case(path("mamba_model-hf"), "mamba_model", cfg, {"input_ids": ids},
+               lambda i, p, c: {"out": mamba_model_ref(i["input_ids"], p, c)}, params,
+               script=SCRIPT, seed=SEED, generator=g)
+    # The same weights as a plain state_dict file, as HF's save_pretrained writes it (keys unchanged).
+    save_file(params, path("mamba-model-hf-state-dict"), {"format": "pt"})
+
+
+# ---- S4 ------------------------------------------------------------------------------------------------------------
+
+def s4_kernel_ref(p, L):
+    """K_l = Re(C Ad^l Bd) of the dense conjugate-completed DPLR system, C = C~ (I - Ad^L)^-1 (bilinear)."""
+    H, M = p["log_A_real"].shape
+    cplx = lambda t: torch.view_as_complex(t.contiguous())
+    lam = -torch.exp(p["log_A_real"]) + 1j * p["A_imag"]                      # (H, M)
+    full = lambda v: torch.cat([v, v.conj()], -1)                              # (H, 2M)
+    lam, P, B, Ct = full(lam), full(cplx(p["P"])), full(cplx(p["B"])), full(cplx(p["C"]))
+    dt = torch.exp(p["log_dt"])
+    Ks = []
+    for h in range(H):
+        A = torch.diag(lam[h]) - torch.outer(P[h], P[h].conj())                # (N, N)
+        I = torch.eye(2 * M, dtype=A.dtype)
+        left = I - dt[h] / 2 * A
+        dA = torch.linalg.solve(left, I + dt[h] / 2 * A)
+        dB = torch.linalg.solve(left, (dt[h] * B[h])[:, None])[:, 0]
+        C = torch.linalg.solve((I - torch.linalg.matrix_power(dA, L)).T, Ct[h])  # row: C (I - dA^L) = C~
+        x, ks = dB, []
+        for _ in range(L):
+            ks.append((C * x).sum().real)
+            x = dA @ x
+        Ks.append(torch.stack(ks))
+    return torch.stack(Ks)
+
+
+def s4_cases():
+    H, M, L = 2, 4, 16
+    params = {
+        "log_dt": torch.rand(H, generator=g) * (math.log(0.1) - math.log(0.01)) + math.log(0.01),
+        "log_A_real": math.log(0.5) + 0.1 * torch.randn(H, M, generator=g),
+        "A_imag": math.pi * torch.arange(M, dtype=torch.float64).repeat(H, 1) + 0.3 * torch.randn(H, M, generator=g, dtype=torch.float64),
+        "P": torch.randn(H, M, 2, generator=g, dtype=torch.float64) * 0.5,
+        "B": torch.randn(H, M, 2, generator=g, dtype=torch.float64),
+        "C": torch.randn(H, M, 2, generator=g, dtype=torch.float64),
+    }
+    params = {k: v.double() for k, v in params.items()}
+    write_case(path("s4_kernel-dplr"), "s4_kernel", {"L": L}, {}, lambda i, p, c: {"out": s4_kernel_ref(p, c["L"])}, params,
+               script=SCRIPT, seed=SEED, dtype="float64", generator=g)
+
+
 # ---- S4D -----------------------------------------------------------------------------------------------------------
 
 def s4d_kernel_ref(p, L, method):
@@ -239,4 +347,6 @@ if __name__ == "__main__":
     selective_scan_cases()
     mamba_cases()
     s4d_cases()
+    mamba_model_cases()
+    s4_cases()
     print("ssm_hippo: wrote", len([f for f in os.listdir(OUT) if f.endswith(".safetensors")]), "cases to", OUT)

@@ -115,23 +115,27 @@ export function hippoLagT(N: number, opts: LagTOptions = {}): Transition {
 
 /**
  * HiPPO-FouT: the orthonormal Fourier basis on the window [t - 1, t] (HiPPO Appendix D.3), ordered
- * [1, cos(2 pi x), sin(2 pi x), cos(4 pi x), sin(4 pi x), ...] (x in [0, 1] across the window), truncated to N.
- * Differentiating c_n(t) = int f(s) phi_n(s - t + 1) ds gives the rotation
+ * phi = [1, sqrt2 cos(2 pi x), sqrt2 sin(2 pi x), sqrt2 cos(4 pi x), ...] (x in [0, 1] across the window), truncated
+ * to N. Differentiating c_n(t) = int f(s) phi_n(s - t + 1) ds gives the rotation
  *   d c_cos_m / dt = 2 pi m c_sin_m,   d c_sin_m / dt = -2 pi m c_cos_m,
- * plus phi(1) f(t) - phi(0) f(t - 1); f(t - 1) is replaced by its reconstruction sum_k phi_k(0) c_k, so
- * A = R - B B^T and B = phi(0) = [1, sqrt 2, 0, sqrt 2, 0, ...].
+ * plus phi(0) (f(t) - f(t - 1)) (phi(1) = phi(0)). The Fourier series of the window evaluated at its endpoint
+ * converges to the average (f(t) + f(t - 1)) / 2 = phi(0)^T c, so f(t - 1) = 2 phi(0)^T c - f(t), which gives the
+ * paper's matrices A = R - 2 phi(0) phi(0)^T and B = 2 phi(0) = [2, 2 sqrt2, 0, 2 sqrt2, 0, ...] (A_00 = -2).
  */
 export function hippoFouT(N: number): Transition {
   checkN('hippoFouT', N);
   const A = zerosMatrix(N, N);
   const B = zerosMatrix(N, 1);
-  for (let n = 0; n < N; n++) B.data[n] = n === 0 ? 1 : n % 2 === 1 ? Math.SQRT2 : 0;
+  const phi0 = Array.from({ length: N }, (_, n) => (n === 0 ? 1 : n % 2 === 1 ? Math.SQRT2 : 0));
   for (let n = 1; n + 1 < N; n += 2) {
     const w = 2 * Math.PI * ((n + 1) / 2);
     A.data[n * N + n + 1] = w; // cos_m <- sin_m
     A.data[(n + 1) * N + n] = -w; // sin_m <- cos_m
   }
-  for (let n = 0; n < N; n++) for (let k = 0; k < N; k++) A.data[n * N + k] -= B.data[n] * B.data[k];
+  for (let n = 0; n < N; n++) {
+    B.data[n] = 2 * phi0[n];
+    for (let k = 0; k < N; k++) A.data[n * N + k] -= 2 * phi0[n] * phi0[k];
+  }
   return { A, B };
 }
 

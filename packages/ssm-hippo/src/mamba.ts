@@ -10,7 +10,7 @@
  *   out = out_proj(y)                                (B, L, dModel)
  */
 import { Conv1d, Linear, noGrad, Module, defaultGenerator, init, narrow, softplus, tensor, zeros, cat, type FactoryOptions, type Tensor } from '@formers/tensor-core';
-import { selectiveScan, selectiveStateUpdate } from './selective-scan.js';
+import { selectiveScan, selectiveStateUpdate, type SelectiveScanMode } from './selective-scan.js';
 
 export interface MambaOptions extends FactoryOptions {
   /** State size N per channel; default 16. */
@@ -31,8 +31,10 @@ export interface MambaOptions extends FactoryOptions {
   /** Bias in conv1d (default true) and in in_proj/out_proj (default false). */
   readonly convBias?: boolean;
   readonly bias?: boolean;
-  /** 'parallel' (default) or 'sequential' selective scan in `forward`. */
-  readonly scanMode?: 'parallel' | 'sequential';
+  /** How `forward` runs the selective scan: 'parallel' (default), 'associative', 'sequential' or 'fused'. */
+  readonly scanMode?: SelectiveScanMode;
+  /** Chunk length of the 'parallel' scan; default 256. */
+  readonly chunkSize?: number;
 }
 
 /** The inference cache of one Mamba block: the last dConv inputs of the convolution and the SSM state. */
@@ -66,7 +68,8 @@ export class Mamba extends Module {
   readonly dState: number;
   readonly dConv: number;
   readonly dtRank: number;
-  readonly scanMode: 'parallel' | 'sequential';
+  scanMode: SelectiveScanMode;
+  readonly chunkSize: number | undefined;
 
   constructor(dModel: number, opts: MambaOptions = {}) {
     super();
@@ -78,7 +81,10 @@ export class Mamba extends Module {
     const rank = opts.dtRank ?? 'auto';
     this.dtRank = rank === 'auto' ? Math.ceil(dModel / 16) : checkInt('opts.dtRank', rank);
     this.scanMode = opts.scanMode ?? 'parallel';
-    if (this.scanMode !== 'parallel' && this.scanMode !== 'sequential') throw new Error(`Mamba: expected opts.scanMode 'parallel' or 'sequential'; got ${JSON.stringify(this.scanMode)}`);
+    if (!['parallel', 'sequential', 'associative', 'fused'].includes(this.scanMode)) {
+      throw new Error(`Mamba: expected opts.scanMode 'parallel', 'associative', 'sequential' or 'fused'; got ${JSON.stringify(this.scanMode)}`);
+    }
+    this.chunkSize = opts.chunkSize;
     const dtMin = opts.dtMin ?? 0.001;
     const dtMax = opts.dtMax ?? 0.1;
     const floor = opts.dtInitFloor ?? 1e-4;
@@ -91,7 +97,7 @@ export class Mamba extends Module {
     const f = { dtype: opts.dtype, backend: opts.backend, generator: gen };
     const E = this.dInner;
     const N = this.dState;
-    // Registration order = the reference state_dict order.
+    // Registration order of the submodules follows the reference; torch lists A_log and D (own parameters) first.
     this.inProj = this.registerModule('in_proj', new Linear(dModel, 2 * E, { ...f, bias: opts.bias ?? false }));
     this.conv1d = this.registerModule('conv1d', new Conv1d(E, E, this.dConv, { ...f, groups: E, padding: this.dConv - 1, bias: opts.convBias ?? true }));
     this.xProj = this.registerModule('x_proj', new Linear(E, this.dtRank + 2 * N, { ...f, bias: false }));
@@ -134,6 +140,7 @@ export class Mamba extends Module {
       z,
       deltaSoftplus: true,
       mode: this.scanMode,
+      chunkSize: this.chunkSize,
     }).y; // (B, E, L)
     return this.outProj.call(y.transpose(1, 2)); // (B, L, dModel)
   }

@@ -127,9 +127,9 @@ export function s4dKernel(p: S4DKernelParams, L: number, opts: { method?: S4DDis
       : new ComplexTensor(dA.abs().log(), dA.angle()); // (H, M)
   const l = arange(0, L, 1, { dtype: p.logDt.dtype, backend: p.logDt.backend }); // (L)
   const V = logDA.map((t) => mul(t.unsqueeze(-1), l)).exp(); // (H, M, L)
-  const CB = C.mul(dB).map((t) => t.unsqueeze(-1)); // (H, M, 1)
-  // Re(CB * V) summed over modes; the factor 2 accounts for the implied conjugate modes.
-  return CB.re.mul(V.re).sub(CB.im.mul(V.im)).sum(1).mul(2); // (H, L)
+  const CB = C.mul(dB).map((t) => t.unsqueeze(1)); // (H, 1, M)
+  // Re(sum_n CB_n V_nl) as two batched matmuls over the modes; the factor 2 accounts for the implied conjugates.
+  return CB.re.matmul(V.re).sub(CB.im.matmul(V.im)).squeeze(1).mul(2); // (H, L)
 }
 
 /**
@@ -148,7 +148,7 @@ export function fftConv(u: Tensor, K: Tensor): Tensor {
 }
 
 /** torch.nn.GLU over dim -2 (channels of a (B, 2C, L) tensor): first half times sigmoid of the second. */
-class ChannelGLU extends Module {
+export class ChannelGLU extends Module {
   forward(x: Tensor): Tensor {
     const [a, b] = x.chunk(2, -2); // (B, C, L) each
     return a.mul(sigmoid(b));

@@ -7,11 +7,15 @@
  *   h_t = dA_t h_{t-1} + dBu_t,      y_t = C_t . h_t + D u_t,      y_t <- y_t * SiLU(z_t)
  *
  * Arguments and layouts follow mamba_ssm's `selective_scan_fn`: u, delta, z (B, D, L); A (D, N); B, C (B, N, L);
- * D, delta_bias (D). Three modes compute the same thing: 'sequential' (one step at a time, the reference),
- * 'parallel' (every state at once through `linearRecurrence`, which backends can implement as an associative scan),
- * and `selectiveStateUpdate` for one step at inference.
+ * D, delta_bias (D). Four ways compute the same thing: 'sequential' (one step at a time in tensor ops, the
+ * reference), 'parallel' (all channels and states at once through the `linearRecurrence` scan primitive, in chunks
+ * of `chunkSize` steps so that the (B, D, L, N) state never has to exist whole), 'associative' (a log-depth
+ * Hillis-Steele scan composed from elementwise tensor ops, Blelloch 1990 / Martin and Cundy 2018, the form a GPU
+ * runs in parallel), 'fused' (one host loop over plain arrays with a hand-written backward, fused-scan.ts: the fast
+ * CPU path, synchronous backends only), and `selectiveStateUpdate` for one step at inference.
  */
-import { linearRecurrence, softplus, stack, type Tensor } from '@formers/tensor-core';
+import { fusedSelectiveRecurrence } from './fused-scan.js';
+import { cat, linearRecurrence, narrow, ones, softplus, stack, zeros, type Tensor } from '@formers/tensor-core';
 
 export interface SelectiveScanOptions {
   /** Skip connection D, (D). */
@@ -22,11 +26,16 @@ export interface SelectiveScanOptions {
   readonly deltaBias?: Tensor | null;
   /** Apply softplus to delta (+ deltaBias); default false, as mamba_ssm. */
   readonly deltaSoftplus?: boolean;
-  /** 'parallel' (default) or 'sequential'. */
-  readonly mode?: 'parallel' | 'sequential';
+  /** 'parallel' (default), 'associative', 'sequential' or 'fused' (synchronous backends). */
+  readonly mode?: SelectiveScanMode;
+  /** Steps per chunk in 'parallel' mode (bounds the memory of the materialised state); default 256. */
+  readonly chunkSize?: number;
   /** Initial state (B, D, N); zeros when omitted. */
   readonly h0?: Tensor | null;
 }
+
+/** How `selectiveScan` runs the recurrence; every mode gives the same result. */
+export type SelectiveScanMode = 'parallel' | 'associative' | 'sequential' | 'fused';
 
 export interface SelectiveScanResult {
   /** (B, D, L). */
@@ -59,8 +68,11 @@ function checkScan(op: string, u: Tensor, delta: Tensor, A: Tensor, B: Tensor, C
   if (o.z) expectShape(op, 'opts.z', o.z, [b, d, l], '(B, D, L), as u');
   if (o.deltaBias) expectShape(op, 'opts.deltaBias', o.deltaBias, [d], '(D)');
   if (o.h0) expectShape(op, 'opts.h0', o.h0, [b, d, n], '(B, D, N)');
-  if (o.mode !== undefined && o.mode !== 'parallel' && o.mode !== 'sequential') {
-    throw new Error(`${op}: expected opts.mode 'parallel' or 'sequential'; got ${JSON.stringify(o.mode)}`);
+  if (o.mode !== undefined && !['parallel', 'sequential', 'associative', 'fused'].includes(o.mode)) {
+    throw new Error(`${op}: expected opts.mode 'parallel', 'associative', 'sequential' or 'fused'; got ${JSON.stringify(o.mode)}`);
+  }
+  if (o.chunkSize !== undefined && !(Number.isInteger(o.chunkSize) && o.chunkSize >= 1)) {
+    throw new Error(`${op}: expected opts.chunkSize to be an integer >= 1; got ${JSON.stringify(o.chunkSize)}`);
   }
   return [b, d, l, n];
 }
@@ -94,12 +106,59 @@ export function selectiveScan(u: Tensor, delta: Tensor, A: Tensor, B: Tensor, C:
     const y = stack(ys, -1); // (B, D, L)
     return { y: finish(y, u, opts, [1, -1, 1], opts.z), lastState: h };
   }
-  const dtE = dt.unsqueeze(-1); // (B, D, L, 1)
-  const dA = dtE.mul(A.unsqueeze(1)).exp(); // (B, D, L, N)
-  const dBu = dtE.mul(B.transpose(1, 2).unsqueeze(1)).mul(u.unsqueeze(-1)); // (B, D, L, N)
-  const h = linearRecurrence(dA, dBu, { dim: 2, h0: opts.h0 ?? null }); // (B, D, L, N)
-  const y = h.mul(C.transpose(1, 2).unsqueeze(1)).sum(-1); // (B, D, L)
-  return { y: finish(y, u, opts, [1, -1, 1], opts.z), lastState: h.select(2, L - 1) };
+  if (opts.mode === 'fused') {
+    const r = fusedSelectiveRecurrence(u, dt, A, B, C, opts.h0 ?? null); // (B, D, L), (B, D, N)
+    return { y: finish(r.y, u, opts, [1, -1, 1], opts.z), lastState: r.lastState };
+  }
+  const Bt = B.transpose(1, 2).unsqueeze(1); // (B, 1, L, N)
+  const Ct = C.transpose(1, 2).unsqueeze(1); // (B, 1, L, N)
+  if (opts.mode === 'associative') {
+    const dtE = dt.unsqueeze(-1); // (B, D, L, 1)
+    const dA = dtE.mul(A.unsqueeze(1)).exp(); // (B, D, L, N)
+    const dBu = dt.mul(u).unsqueeze(-1).mul(Bt); // (B, D, L, N): delta u first, on the small (B, D, L) tensor
+    const h = associativeScan(dA, dBu, opts.h0 ?? null); // (B, D, L, N)
+    const y = h.mul(Ct).sum(-1); // (B, D, L)
+    return { y: finish(y, u, opts, [1, -1, 1], opts.z), lastState: h.select(2, L - 1) };
+  }
+  // 'parallel': chunks of T steps; each chunk's states come from one scan call started at the previous chunk's end.
+  const T = Math.min(opts.chunkSize ?? 256, L);
+  const du = dt.mul(u); // (B, D, L): delta u, so the (B, D, T, N) input needs one broadcast product
+  const ys: Tensor[] = [];
+  let h0: Tensor | null = opts.h0 ?? null;
+  for (let s = 0; s < L; s += T) {
+    const n = Math.min(T, L - s);
+    const dtE = narrow(dt, 2, s, n).unsqueeze(-1); // (B, D, T, 1)
+    const dA = dtE.mul(A.unsqueeze(1)).exp(); // (B, D, T, N)
+    const dBu = narrow(du, 2, s, n).unsqueeze(-1).mul(narrow(Bt, 2, s, n)); // (B, D, T, N)
+    const h = linearRecurrence(dA, dBu, { dim: 2, h0 }); // (B, D, T, N)
+    ys.push(h.mul(narrow(Ct, 2, s, n)).sum(-1)); // (B, D, T)
+    h0 = h.select(2, n - 1); // (B, D, N)
+  }
+  const y = ys.length === 1 ? ys[0] : cat(ys, -1); // (B, D, L)
+  return { y: finish(y, u, opts, [1, -1, 1], opts.z), lastState: h0! };
+}
+
+/**
+ * h_t = a_t h_{t-1} + b_t along dim 2 of (B, D, L, N) by the Hillis-Steele scan: ceil(log2 L) rounds of the
+ * associative combine (a, b) o (a', b') = (a a', a' b + b'), each round a shifted elementwise update. O(L log L)
+ * work, log L depth; composed from tensor ops, so it is differentiable and runs on every backend.
+ */
+export function associativeScan(a: Tensor, b: Tensor, h0: Tensor | null = null): Tensor {
+  if (a.ndim !== 4 || b.ndim !== 4 || a.shape.some((s, i) => s !== b.shape[i])) {
+    throw new Error(`associativeScan: expected a and b of one shape (B, D, L, N); got ${fmt(a.shape)} and ${fmt(b.shape)}`);
+  }
+  const [bs, d, L, n] = a.shape;
+  const like = { dtype: a.dtype, backend: a.backend };
+  // Fold h0 into the first step: b_0 <- a_0 h0 + b_0.
+  let bb = h0 ? cat([narrow(a, 2, 0, 1).mul(h0.unsqueeze(2)).add(narrow(b, 2, 0, 1)), narrow(b, 2, 1, L - 1)], 2) : b; // (B, D, L, N)
+  let aa = a;
+  for (let k = 1; k < L; k *= 2) {
+    const bPrev = cat([zeros([bs, d, k, n], like), narrow(bb, 2, 0, L - k)], 2); // (B, D, L, N): b_{t-k}, 0 before the start
+    const aPrev = cat([ones([bs, d, k, n], like), narrow(aa, 2, 0, L - k)], 2); // (B, D, L, N): a_{t-k}, 1 before the start
+    bb = aa.mul(bPrev).add(bb);
+    if (2 * k < L) aa = aa.mul(aPrev);
+  }
+  return bb;
 }
 
 export interface SelectiveStateUpdateOptions {

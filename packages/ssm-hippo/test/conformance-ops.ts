@@ -3,7 +3,9 @@ import { registerConformanceOp } from '../../../tooling/src/conformance/registry
 import { functionalCall, tensor, type Tensor } from '@formers/tensor-core';
 import {
   Mamba,
+  MambaModel,
   S4D,
+  s4Kernel,
   discretize,
   hippoTransition,
   matrix,
@@ -65,4 +67,24 @@ registerConformanceOp('mamba_mixer', (i, p, c, ctx) => {
     backend: ctx.backend,
   });
   return { out: functionalCall(block, p, i.hidden_states) as Tensor };
+}, source);
+
+registerConformanceOp('s4_kernel', (_i, p, c) => ({
+  out: s4Kernel({ logDt: p.log_dt, logAReal: p.log_A_real, AImag: p.A_imag, P: p.P, B: p.B, C: p.C }, c.L as number),
+}), source);
+
+registerConformanceOp('mamba_model', (i, p, c, ctx) => {
+  const model = new MambaModel({
+    vocabSize: c.vocab_size as number,
+    hiddenSize: c.hidden_size as number,
+    numHiddenLayers: c.num_hidden_layers as number,
+    stateSize: c.state_size as number,
+    convKernel: c.conv_kernel as number,
+    expand: c.expand as number,
+    timeStepRank: c.time_step_rank as number,
+    layerNormEpsilon: c.layer_norm_epsilon as number,
+    dtype: ctx.dtype as 'float32',
+    backend: ctx.backend,
+  });
+  return { out: functionalCall(model, p, i.input_ids) as Tensor };
 }, source);

@@ -71,10 +71,12 @@ describe('HiPPO transition matrices', () => {
     );
   });
 
-  it('FouT: A + B B^T is skew-symmetric (a pure rotation plus the rank-one endpoint correction)', () => {
+  it('FouT: A + B B^T / 2 is skew-symmetric (a pure rotation plus the rank-one endpoint correction)', () => {
+    expect(at(hippoFouT(4).A, 0, 0)).toBe(-2); // the paper's Appendix D.3 values
+    expect(at(hippoFouT(4).B, 1, 0)).toBeCloseTo(2 * Math.SQRT2, 14);
     for (const N of [1, 2, 5, 8]) {
       const { A, B } = hippoFouT(N);
-      const R = axpby(1, A, 1, matmul(B, transpose(B)));
+      const R = axpby(1, A, 0.5, matmul(B, transpose(B)));
       expect(maxAbs(axpby(1, R, 1, transpose(R)))).toBeLessThan(1e-12);
     }
     expect(at(hippoFouT(5).A, 3, 4)).toBeCloseTo(4 * Math.PI, 12);

@@ -1,0 +1,109 @@
+/**
+ * A fused selective-scan recurrence on the host: h_t = exp(delta_t A) h_{t-1} + delta_t B_t u_t, y_t = C_t . h_t,
+ * for every (batch, channel) in one loop over plain arrays, with a hand-written backward (the reverse scan below).
+ * Nothing of size (B, D, L, N) is materialised: the backward recomputes one channel's L x N states at a time.
+ * This is the CPU fast path of `selectiveScan({ mode: 'fused' })`; it needs a synchronous backend (it reads its
+ * inputs with dataSync), and its backward is not itself recorded (no createGraph).
+ *
+ * Gradients (g_t = dL/dh_t, accumulated from the last step down; a_t = exp(delta_t A)):
+ *   g_t = a_{t+1} g_{t+1} + dy_t C_t,   dC_t += dy_t h_t,   dB_t += g_t delta_t u_t,   du_t += g_t . B_t delta_t,
+ *   ddelta_t += g_t . (a_t A h_{t-1} + B_t u_t),   dA += g_t a_t delta_t h_{t-1},   dh0 = a_0 g_0.
+ */
+import { record, tensor, type Tensor } from '@formers/tensor-core';
+
+function host(t: Tensor): Float64Array {
+  return Float64Array.from(t.contiguous().dataSync());
+}
+
+/**
+ * y (B, D, L) and the last state (B, D, N) of the selective recurrence; u, delta (B, D, L), A (D, N), B, C (B, N, L),
+ * h0 (B, D, N) or null. Shapes are checked by the caller (`selectiveScan`).
+ */
+export function fusedSelectiveRecurrence(u: Tensor, delta: Tensor, A: Tensor, B: Tensor, C: Tensor, h0: Tensor | null): { y: Tensor; lastState: Tensor } {
+  const [nb, nd, L] = u.shape;
+  const N = A.shape[1];
+  const U = host(u);
+  const DT = host(delta);
+  const AA = host(A);
+  const BB = host(B);
+  const CC = host(C);
+  const H0 = h0 ? host(h0) : null;
+  const Y = new Float64Array(nb * nd * L);
+  const last = new Float64Array(nb * nd * N);
+  const h = new Float64Array(N);
+  for (let b = 0; b < nb; b++) {
+    for (let d = 0; d < nd; d++) {
+      const bd = b * nd + d;
+      for (let n = 0; n < N; n++) h[n] = H0 ? H0[bd * N + n] : 0;
+      for (let t = 0; t < L; t++) {
+        const dt = DT[bd * L + t];
+        const du = dt * U[bd * L + t];
+        let acc = 0;
+        for (let n = 0; n < N; n++) {
+          const bnt = (b * N + n) * L + t;
+          h[n] = Math.exp(dt * AA[d * N + n]) * h[n] + du * BB[bnt];
+          acc += h[n] * CC[bnt];
+        }
+        Y[bd * L + t] = acc;
+      }
+      last.set(h, bd * N);
+    }
+  }
+  const o = { dtype: u.dtype, backend: u.backend };
+  const y = tensor(u.dtype === 'float64' ? Y : Float32Array.from(Y), { ...o, shape: [nb, nd, L] });
+  const lastState = tensor(u.dtype === 'float64' ? last : Float32Array.from(last), { ...o, shape: [nb, nd, N] });
+  const inputs = h0 ? [u, delta, A, B, C, h0] : [u, delta, A, B, C];
+  record('fusedSelectiveRecurrence', inputs, [y, lastState], (gs) => {
+    const GY = gs[0] ? host(gs[0]) : null;
+    const GL = gs[1] ? host(gs[1]) : null;
+    const dU = new Float64Array(U.length);
+    const dDT = new Float64Array(DT.length);
+    const dA = new Float64Array(AA.length);
+    const dB = new Float64Array(BB.length);
+    const dC = new Float64Array(CC.length);
+    const dH0 = new Float64Array(nb * nd * N);
+    const states = new Float64Array((L + 1) * N); // states[t + 1] = h_t, states[0] = h0
+    const g = new Float64Array(N);
+    for (let b = 0; b < nb; b++) {
+      for (let d = 0; d < nd; d++) {
+        const bd = b * nd + d;
+        for (let n = 0; n < N; n++) states[n] = H0 ? H0[bd * N + n] : 0;
+        for (let t = 0; t < L; t++) {
+          const dt = DT[bd * L + t];
+          const du = dt * U[bd * L + t];
+          for (let n = 0; n < N; n++) states[(t + 1) * N + n] = Math.exp(dt * AA[d * N + n]) * states[t * N + n] + du * BB[(b * N + n) * L + t];
+        }
+        for (let n = 0; n < N; n++) g[n] = GL ? GL[bd * N + n] : 0;
+        for (let t = L - 1; t >= 0; t--) {
+          const dt = DT[bd * L + t];
+          const ut = U[bd * L + t];
+          const gy = GY ? GY[bd * L + t] : 0;
+          let gdt = 0;
+          let gu = 0;
+          for (let n = 0; n < N; n++) {
+            const bnt = (b * N + n) * L + t;
+            const an = AA[d * N + n];
+            const a = Math.exp(dt * an);
+            const hPrev = states[t * N + n];
+            g[n] += gy * CC[bnt];
+            dC[bnt] += gy * states[(t + 1) * N + n];
+            const gn = g[n];
+            dB[bnt] += gn * dt * ut;
+            gu += gn * dt * BB[bnt];
+            gdt += gn * (a * an * hPrev + BB[bnt] * ut);
+            dA[d * N + n] += gn * a * dt * hPrev;
+            g[n] = gn * a;
+          }
+          dDT[bd * L + t] = gdt;
+          dU[bd * L + t] = gu;
+        }
+        for (let n = 0; n < N; n++) dH0[bd * N + n] = g[n];
+      }
+    }
+    const mk = (data: Float64Array, like: Tensor) => tensor(like.dtype === 'float64' ? data : Float32Array.from(data), { dtype: like.dtype, backend: like.backend, shape: [...like.shape] });
+    const grads = [mk(dU, u), mk(dDT, delta), mk(dA, A), mk(dB, B), mk(dC, C)];
+    if (h0) grads.push(mk(dH0, h0));
+    return grads;
+  });
+  return { y, lastState };
+}
