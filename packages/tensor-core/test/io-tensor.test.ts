@@ -45,6 +45,17 @@ describe('saveSafetensors / loadSafetensors', () => {
     );
   });
 
+  it('reads a Node Buffer that is a view into a larger pool, not the whole pool', () => {
+    const bytes = saveSafetensors({ a: tensor([1.5, -2, 3]), b: tensor([[7, 8]], { dtype: 'int32' }) });
+    // What readFileSync hands back can be such a view: byteOffset > 0 and a .buffer larger than the file.
+    const pool = Buffer.alloc(bytes.length + 64, 0xff);
+    const asBuffer = pool.subarray(32, 32 + bytes.length);
+    asBuffer.set(bytes);
+    const loaded = loadSafetensors(asBuffer);
+    expect(Array.from(loaded.tensors.get('a')!.dataSync())).toEqual([1.5, -2, 3]);
+    expect(Array.from(loaded.tensors.get('b')!.dataSync())).toEqual([7, 8]);
+  });
+
   it('writes int32 as I64 on request and reads it back as int32', () => {
     const idx = tensor([3, -1, 2147483647], { dtype: 'int32', backend: 'reference' });
     const bytes = saveSafetensors(new Map([['idx', idx]]), undefined, { intDtype: 'I64' });

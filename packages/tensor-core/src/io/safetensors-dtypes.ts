@@ -57,6 +57,16 @@ export function bfloat16ToFloat(bits: number, scratch: Uint32Array, scratchF: Fl
 }
 
 /**
+ * A fresh ArrayBuffer holding `bytes[begin, begin + n)`. Not `bytes.slice(...).buffer`: on a Node Buffer, `slice`
+ * returns a view into the shared pool, whose `.buffer` is the whole pool, not the requested bytes.
+ */
+function copyBytes(bytes: Uint8Array, begin: number, n: number): ArrayBuffer {
+  const out = new Uint8Array(n);
+  out.set(bytes.subarray(begin, begin + n));
+  return out.buffer;
+}
+
+/**
  * Decode `count` elements of `dtype` starting at `bytes[begin]` into a fresh host array.
  * `name` is only used in error messages (an I64 value outside the int32 range is an error naming the tensor).
  * The caller guarantees `begin + count * itemSize <= bytes.length`.
@@ -72,13 +82,13 @@ export function decodeElements(
   const view = new DataView(bytes.buffer, bytes.byteOffset + begin, nbytes);
   switch (dtype) {
     case 'F32':
-      if (HOST_LITTLE_ENDIAN) return new Float32Array(bytes.slice(begin, begin + nbytes).buffer);
+      if (HOST_LITTLE_ENDIAN) return new Float32Array(copyBytes(bytes, begin, nbytes));
       return fill(new Float32Array(count), (i) => view.getFloat32(4 * i, true));
     case 'F64':
-      if (HOST_LITTLE_ENDIAN) return new Float64Array(bytes.slice(begin, begin + nbytes).buffer);
+      if (HOST_LITTLE_ENDIAN) return new Float64Array(copyBytes(bytes, begin, nbytes));
       return fill(new Float64Array(count), (i) => view.getFloat64(8 * i, true));
     case 'I32':
-      if (HOST_LITTLE_ENDIAN) return new Int32Array(bytes.slice(begin, begin + nbytes).buffer);
+      if (HOST_LITTLE_ENDIAN) return new Int32Array(copyBytes(bytes, begin, nbytes));
       return fill(new Int32Array(count), (i) => view.getInt32(4 * i, true));
     case 'F16':
       return fill(new Float32Array(count), (i) => halfToFloat(view.getUint16(2 * i, true)));
