@@ -1,28 +1,7 @@
-/**
- * Every golden case of this package (test/golden/*.safetensors with an `op`), run through the conformance runner
- * with this package's ops (conformance-ops.ts): forward outputs and gradients w.r.t. inputs and parameters,
- * on the reference backend and on the default one.
- */
+/** Every golden case of this package (test/golden/*.safetensors), forward and gradients, on reference and default. */
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
-import { backendInfo, getBackendByName, type BackendName } from '@formers/gpu-kernels';
-import { findCaseFiles, formatResult, runCaseFile } from '../../../tooling/src/conformance/index.js';
+import { describeGoldenCases } from '../../../tooling/src/conformance/describe-golden-cases.js';
 import './conformance-ops.js';
 
-const files = findCaseFiles([fileURLToPath(new URL('./golden/', import.meta.url))]);
-
-describe('golden cases from tooling/reference/position_encodings.py', () => {
-  it('covers every family', () => {
-    expect(files.length).toBeGreaterThanOrEqual(62); // 54 1-D and 2-D cases of the first pass + 8 grid forms (*_2d)
-  });
-  for (const backendName of [...new Set(['reference', backendInfo().active])] as BackendName[]) {
-    for (const f of files) {
-      const name = f.split('/').pop()!.replace('.safetensors', '');
-      it(`${backendName}: ${name}`, async () => {
-        const r = await runCaseFile(f, getBackendByName(backendName));
-        expect(r.error, formatResult(r)).toBeUndefined();
-        expect(r.pass, formatResult(r)).toBe(true);
-      });
-    }
-  }
-});
+// 54 1-D and 2-D cases of the first pass + 8 grid forms (*_2d).
+describeGoldenCases({ dir: fileURLToPath(new URL('./golden/', import.meta.url)), script: 'tooling/reference/position_encodings.py', minCases: 62 });
