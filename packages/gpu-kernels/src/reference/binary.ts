@@ -1,6 +1,7 @@
 import type { BinaryOp, DType, TypedArray, View } from '../types.js';
 import { allocate } from './dtype.js';
-import { checkView, sizeOf, viewOffsets } from './strided.js';
+import { binaryLoopsFor } from './elementwise-loops.js';
+import { checkView, isContiguous, sizeOf, viewOffsets } from './strided.js';
 
 /**
  * The scalar function of each binary op in float64. maximum/minimum propagate NaN, as torch does (Math.max
@@ -52,12 +53,21 @@ export function binary(
   checkView('binary', 'b', b);
   const size = sizeOf(outShape);
   const out = allocate(outDtype, size);
-  const oa = viewOffsets(a);
-  const ob = viewOffsets(b);
   const da = a.data;
   const db = b.data;
-  const f = op === 'mul' && a.dtype === 'int32' && b.dtype === 'int32' && outDtype === 'int32' ? Math.imul : fn;
-  for (let i = 0; i < size; i++) out[i] = f(da[oa[i]], db[ob[i]]);
+  const imul = op === 'mul' && a.dtype === 'int32' && b.dtype === 'int32' && outDtype === 'int32';
+  const f = imul ? Math.imul : fn;
+  const loops = binaryLoopsFor(imul ? 'imul' : op);
+  if (size === 0) return out;
+  const broadcastOne = (v: View<TypedArray>) => v.strides.every((s, d) => s === 0 || v.shape[d] === 1);
+  const contigA = isContiguous(a);
+  const contigB = isContiguous(b);
+  // The common layouts run without an offset table: same-shape operands, and a tensor with one broadcast value
+  // (a scalar, or a tensor expanded from one element).
+  if (contigA && contigB) loops.contiguous(f, da, a.offset, db, b.offset, out, size);
+  else if (contigA && broadcastOne(b)) loops.scalarB(f, da, a.offset, db[b.offset], out, size);
+  else if (broadcastOne(a) && contigB) loops.scalarA(f, da[a.offset], db, b.offset, out, size);
+  else loops.strided(f, da, viewOffsets(a), db, viewOffsets(b), out, size);
   return out;
 }
 

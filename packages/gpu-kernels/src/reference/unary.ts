@@ -1,6 +1,7 @@
 import type { DType, TypedArray, UnaryOp, View } from '../types.js';
 import { allocate } from './dtype.js';
 import { erf, erfc } from './erf.js';
+import { unaryLoopFor } from './elementwise-loops.js';
 import { checkView, isContiguous, sizeOf, viewOffsets } from './strided.js';
 
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
@@ -64,7 +65,7 @@ export function unary(op: UnaryOp, x: View<TypedArray>, outDtype: DType): TypedA
   const out = allocate(outDtype, size);
   const src = x.data;
   if (isContiguous(x)) {
-    for (let i = 0, off = x.offset; i < size; i++, off++) out[i] = fn(src[off]);
+    unaryLoopFor(op)(fn, src, x.offset, out, size);
   } else {
     const offsets = viewOffsets(x);
     for (let i = 0; i < size; i++) out[i] = fn(src[offsets[i]]);
