@@ -37,7 +37,7 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { steps: 200, seeds: 2, batch: 16, lr: 1e-2, dim: 32, depth: 2, heads: 2, patch: 8, evalCount: 300, sizes: [32, 48, 64], out: resolve(HERE, '../experiments'), only: null, cropScale: 0.85 };
+  const a: Args = { steps: 450, seeds: 2, batch: 32, lr: 3e-3, dim: 32, depth: 2, heads: 2, patch: 8, evalCount: 300, sizes: [32, 48, 64], out: resolve(HERE, '../experiments'), only: null, cropScale: 0.85 };
   for (let i = 0; i < argv.length; i++) {
     const key = argv[i].replace(/^--/, '');
     const v = argv[++i];
