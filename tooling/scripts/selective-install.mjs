@@ -1,6 +1,6 @@
-// "Install just the package you need": build and `pnpm pack` gpu-kernels and tensor-core, install each tarball
-// with npm into an empty temporary project (tensor-core together with the gpu-kernels tarball it depends on,
-// nothing else from this repo), and import it from ESM and from CJS.
+// "Install just the package you need": build and `pnpm pack` every published package, install each tarball with
+// npm into an empty temporary project together with only the tarballs it depends on (tensor-core with
+// gpu-kernels, a leaf with those two, vision-transformer with its three), and import it from ESM and from CJS.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,7 +19,7 @@ function check(name, fn) {
 }
 
 const tarballs = {};
-for (const pkg of ['gpu-kernels', 'tensor-core']) {
+for (const pkg of ['gpu-kernels', 'tensor-core', 'position-encodings', 'attention-linear', 'ssm-hippo', 'vision-transformer']) {
   check(`build + pack @formers/${pkg}`, () => {
     const dir = join(root, 'packages', pkg);
     sh('pnpm', ['exec', 'tsup', '--silent'], dir);
@@ -38,6 +38,26 @@ const probes = {
     esm: "import { tensor } from '@formers/tensor-core'; const t = tensor([[1, 2], [3, 4]]); const s = t.sum().item(); if (s !== 10) throw new Error('bad sum ' + s); console.log('esm ok');",
     cjs: "const { tensor } = require('@formers/tensor-core'); const t = tensor([1, 2, 3], { requiresGrad: true }); t.mul(t).sum().backward(); if (t.grad.tolist()[2] !== 6) throw new Error('bad grad'); console.log('cjs ok');",
     install: ['gpu-kernels', 'tensor-core'],
+  },
+  'position-encodings': {
+    esm: "import { randn } from '@formers/tensor-core'; import { RotaryEmbedding } from '@formers/position-encodings'; const x = randn([4, 8]); const y = new RotaryEmbedding({ dim: 8 }).rotate(x); const d = Math.abs(y.square().sum().item() - x.square().sum().item()); if (d > 1e-3) throw new Error('rope changed the norm by ' + d); console.log('esm ok');",
+    cjs: "const { sinusoidalPositionEncoding } = require('@formers/position-encodings'); const t = sinusoidalPositionEncoding(4, 6); if (t.shape.join() !== '4,6') throw new Error('bad shape ' + t.shape); console.log('cjs ok');",
+    install: ['gpu-kernels', 'tensor-core', 'position-encodings'],
+  },
+  'attention-linear': {
+    esm: "import { randn } from '@formers/tensor-core'; import { createAttentionCore } from '@formers/attention-linear'; const q = randn([1, 2, 5, 4]); const y = createAttentionCore({ type: 'linear' }, { numHeads: 2, headDim: 4 }).forward(q, q, q, { causal: true }); if (y.shape.join() !== '1,2,5,4') throw new Error('bad shape ' + y.shape); console.log('esm ok');",
+    cjs: "const { randn } = require('@formers/tensor-core'); const { SoftmaxAttention } = require('@formers/attention-linear'); const q = randn([1, 1, 3, 2]); const s = new SoftmaxAttention().forward(q, q, q).shape.join(); if (s !== '1,1,3,2') throw new Error('bad shape ' + s); console.log('cjs ok');",
+    install: ['gpu-kernels', 'tensor-core', 'attention-linear'],
+  },
+  'ssm-hippo': {
+    esm: "import { randn } from '@formers/tensor-core'; import { Mamba } from '@formers/ssm-hippo'; const y = new Mamba(8).call(randn([1, 5, 8])); if (y.shape.join() !== '1,5,8') throw new Error('bad shape ' + y.shape); console.log('esm ok');",
+    cjs: "const { hippoLegS } = require('@formers/ssm-hippo'); const t = hippoLegS(4); if (!t.A || !t.B) throw new Error('missing A/B'); console.log('cjs ok');",
+    install: ['gpu-kernels', 'tensor-core', 'ssm-hippo'],
+  },
+  'vision-transformer': {
+    esm: "import { SyntheticShapes, VisionTransformer, stackImages } from '@formers/vision-transformer'; const d = new SyntheticShapes({ seed: 0 }); const m = new VisionTransformer({ imgSize: 16, patchSize: 8, embedDim: 8, depth: 1, numHeads: 2, numClasses: d.numClasses, posEncoding: { type: 'peg' } }); const y = m.call(stackImages([d.sample(0, 16).image])); if (y.shape.join() !== '1,' + d.numClasses) throw new Error('bad shape ' + y.shape); console.log('esm ok');",
+    cjs: "const { createModel } = require('@formers/vision-transformer'); const m = createModel('cpvt_ti_gap', { initWeights: false }); if (!m.stateDict().has('pos_block.0.proj.0.weight')) throw new Error('missing PEG key'); console.log('cjs ok');",
+    install: ['gpu-kernels', 'tensor-core', 'position-encodings', 'attention-linear', 'vision-transformer'],
   },
 };
 
