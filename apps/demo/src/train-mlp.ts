@@ -45,7 +45,7 @@ function accuracy(model: MLP, x: Tensor, y: Tensor): number {
  */
 export function runDemo(options: DemoOptions = {}): DemoResult {
   const { steps = 300, hidden = 32, seed = 0, onStep } = options;
-  let memory = new Uint8Array(0);
+  let memory: Uint8Array = new Uint8Array(0);
   const store = options.store ?? { write: (b: Uint8Array) => void (memory = b), read: () => memory };
   manualSeed(seed);
   const train = twoMoons({ n: 512, seed });
