@@ -119,10 +119,9 @@ export function conv2dGradWeight(x: TypedArray, dy: TypedArray, dtype: DType, p:
   return out;
 }
 
-/** conv1d as conv2d with a height of 1: input (N, C_in, L), weight (C_out, C_in / groups, k), output (N, C_out, L_out). */
-export function conv1d(x: TypedArray, weight: TypedArray, dtype: DType, p: Conv1dParams): TypedArray {
-  requireFloat('conv1d', dtype);
-  return conv2d(x, weight, dtype, {
+/** conv1d as conv2d with a height of 1: x (N, C_in, L), weight (C_out, C_in / groups, k), y (N, C_out, L_out). */
+export function conv1dAsConv2d(p: Conv1dParams): Conv2dParams {
+  return {
     n: p.n,
     cIn: p.cIn,
     h: 1,
@@ -139,5 +138,11 @@ export function conv1d(x: TypedArray, weight: TypedArray, dtype: DType, p: Conv1
     groups: p.groups,
     hOut: 1,
     wOut: p.lOut,
-  });
+  };
+}
+
+/** conv1d through conv2d (conv1dAsConv2d). */
+export function conv1d(x: TypedArray, weight: TypedArray, dtype: DType, p: Conv1dParams): TypedArray {
+  requireFloat('conv1d', dtype);
+  return conv2d(x, weight, dtype, conv1dAsConv2d(p));
 }

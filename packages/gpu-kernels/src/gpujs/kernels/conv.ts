@@ -1,4 +1,4 @@
-import type { Conv1dParams, Conv2dParams } from '../../types.js';
+import type { Conv2dParams } from '../../types.js';
 import type { Maybe } from '../async.js';
 import type { KernelRunner } from '../runner.js';
 import { decompose, f, idiv, int, kernelSource } from '../source.js';
@@ -111,24 +111,4 @@ export function conv2dGradWeightKernel(run: KernelRunner, x: Float32Array, dy: F
   return run.run({ kernel: 'conv2dGradWeight', source: kernelSource(['x', 'dy'], body), size, args: [x, dy] });
 }
 
-/** conv1d as conv2d with a height of 1: x (N, C_in, L), weight (C_out, C_in / groups, k), y (N, C_out, L_out). */
-export function conv1dAsConv2d(p: Conv1dParams): Conv2dParams {
-  return {
-    n: p.n,
-    cIn: p.cIn,
-    h: 1,
-    w: p.l,
-    cOut: p.cOut,
-    kH: 1,
-    kW: p.k,
-    strideH: 1,
-    strideW: p.stride,
-    padH: 0,
-    padW: p.pad,
-    dilationH: 1,
-    dilationW: p.dilation,
-    groups: p.groups,
-    hOut: 1,
-    wOut: p.lOut,
-  };
-}
+export { conv1dAsConv2d } from '../../reference/conv.js';
