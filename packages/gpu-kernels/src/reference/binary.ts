@@ -1,7 +1,8 @@
 import type { BinaryOp, DType, TypedArray, View } from '../types.js';
 import { allocate } from './dtype.js';
+import { collapseDims, walkBlocks } from './blocked-walk.js';
 import { binaryLoopsFor } from './elementwise-loops.js';
-import { checkView, isContiguous, sizeOf, viewOffsets } from './strided.js';
+import { checkView, isContiguous, sizeOf } from './strided.js';
 
 /**
  * The scalar function of each binary op in float64. maximum/minimum propagate NaN, as torch does (Math.max
@@ -62,12 +63,16 @@ export function binary(
   const broadcastOne = (v: View<TypedArray>) => v.strides.every((s, d) => s === 0 || v.shape[d] === 1);
   const contigA = isContiguous(a);
   const contigB = isContiguous(b);
-  // The common layouts run without an offset table: same-shape operands, and a tensor with one broadcast value
-  // (a scalar, or a tensor expanded from one element).
+  // Same-shape operands and a single broadcast value (a scalar, or a tensor expanded from one element) run as one
+  // flat loop; everything else (a bias row, a transposed operand) by (rows, cols) blocks of merged dims.
   if (contigA && contigB) loops.contiguous(f, da, a.offset, db, b.offset, out, size);
   else if (contigA && broadcastOne(b)) loops.scalarB(f, da, a.offset, db[b.offset], out, size);
   else if (broadcastOne(a) && contigB) loops.scalarA(f, da[a.offset], db, b.offset, out, size);
-  else loops.strided(f, da, viewOffsets(a), db, viewOffsets(b), out, size);
+  else {
+    walkBlocks(collapseDims(outShape, [a, b]), (s, rows, cols, rs, cs, at) =>
+      loops.block(f, da, s[0], rs[0], cs[0], db, s[1], rs[1], cs[1], out, at, rows, cols),
+    );
+  }
   return out;
 }
 
@@ -87,9 +92,17 @@ export function where(
   checkView('where', 'b', b);
   const size = sizeOf(outShape);
   const out = allocate(outDtype, size);
-  const oc = viewOffsets(cond);
-  const oa = viewOffsets(a);
-  const ob = viewOffsets(b);
-  for (let i = 0; i < size; i++) out[i] = cond.data[oc[i]] !== 0 ? a.data[oa[i]] : b.data[ob[i]];
+  const dc = cond.data;
+  const da = a.data;
+  const db = b.data;
+  walkBlocks(collapseDims(outShape, [cond, a, b]), (s, rows, cols, rs, cs, at) => {
+    let o = at;
+    for (let r = 0; r < rows; r++) {
+      let ic = s[0] + r * rs[0];
+      let ia = s[1] + r * rs[1];
+      let ib = s[2] + r * rs[2];
+      for (let c = 0; c < cols; c++, ic += cs[0], ia += cs[1], ib += cs[2]) out[o++] = dc[ic] !== 0 ? da[ia] : db[ib];
+    }
+  });
   return out;
 }

@@ -10,7 +10,10 @@ type Num = ArrayLike<number> & { [i: number]: number };
 /** out[i] = fn(src[off + i]) for i < n. */
 export type UnaryLoop = (fn: (x: number) => number, src: ArrayLike<number>, off: number, out: Num, n: number) => void;
 
-/** The four layouts a binary op meets: both contiguous, one side a single broadcast value, or any strides. */
+/** One (rows, cols) block of a strided view: out[o + r * cols + c] = fn(src[s0 + r * rs + c * cs]). */
+export type UnaryBlock = (fn: (x: number) => number, src: ArrayLike<number>, s0: number, rs: number, cs: number, out: Num, o: number, rows: number, cols: number) => void;
+
+/** The layouts a binary op meets: both contiguous, one side a single broadcast value, or any strides (by blocks). */
 export interface BinaryLoops {
   /** out[i] = fn(a[a0 + i], b[b0 + i]) */
   contiguous(fn: (x: number, y: number) => number, a: ArrayLike<number>, a0: number, b: ArrayLike<number>, b0: number, out: Num, n: number): void;
@@ -18,20 +21,38 @@ export interface BinaryLoops {
   scalarB(fn: (x: number, y: number) => number, a: ArrayLike<number>, a0: number, y: number, out: Num, n: number): void;
   /** out[i] = fn(x, b[b0 + i]) */
   scalarA(fn: (x: number, y: number) => number, x: number, b: ArrayLike<number>, b0: number, out: Num, n: number): void;
-  /** out[i] = fn(a[oa[i]], b[ob[i]]) */
-  strided(fn: (x: number, y: number) => number, a: ArrayLike<number>, oa: Int32Array, b: ArrayLike<number>, ob: Int32Array, out: Num, n: number): void;
+  /** One (rows, cols) block: out[o + r * cols + c] = fn(a[a0 + r * ra + c * ca], b[b0 + r * rb + c * cb]) */
+  block(
+    fn: (x: number, y: number) => number,
+    a: ArrayLike<number>, a0: number, ra: number, ca: number,
+    b: ArrayLike<number>, b0: number, rb: number, cb: number,
+    out: Num, o: number, rows: number, cols: number,
+  ): void;
 }
 
 const UNARY_BODY = 'for (let i = 0; i < n; i++) out[i] = fn(src[off + i]);';
+const UNARY_BLOCK_PARAMS = 'fn, src, s0, rs, cs, out, o, rows, cols';
+const UNARY_BLOCK_BODY =
+  'for (let r = 0; r < rows; r++) { let i = s0 + r * rs; for (let c = 0; c < cols; c++, i += cs) out[o++] = fn(src[i]); }';
 const BINARY_BODIES = {
   contiguous: ['fn, a, a0, b, b0, out, n', 'for (let i = 0; i < n; i++) out[i] = fn(a[a0 + i], b[b0 + i]);'],
   scalarB: ['fn, a, a0, y, out, n', 'for (let i = 0; i < n; i++) out[i] = fn(a[a0 + i], y);'],
   scalarA: ['fn, x, b, b0, out, n', 'for (let i = 0; i < n; i++) out[i] = fn(x, b[b0 + i]);'],
-  strided: ['fn, a, oa, b, ob, out, n', 'for (let i = 0; i < n; i++) out[i] = fn(a[oa[i]], b[ob[i]]);'],
+  block: [
+    'fn, a, a0, ra, ca, b, b0, rb, cb, out, o, rows, cols',
+    'for (let r = 0; r < rows; r++) { let i = a0 + r * ra, j = b0 + r * rb; ' +
+      'for (let c = 0; c < cols; c++, i += ca, j += cb) out[o++] = fn(a[i], b[j]); }',
+  ],
 } as const;
 
 const sharedUnary: UnaryLoop = (fn, src, off, out, n) => {
   for (let i = 0; i < n; i++) out[i] = fn(src[off + i]);
+};
+const sharedUnaryBlock: UnaryBlock = (fn, src, s0, rs, cs, out, o, rows, cols) => {
+  for (let r = 0; r < rows; r++) {
+    let i = s0 + r * rs;
+    for (let c = 0; c < cols; c++, i += cs) out[o++] = fn(src[i]);
+  }
 };
 const sharedBinary: BinaryLoops = {
   contiguous: (fn, a, a0, b, b0, out, n) => {
@@ -43,8 +64,12 @@ const sharedBinary: BinaryLoops = {
   scalarA: (fn, x, b, b0, out, n) => {
     for (let i = 0; i < n; i++) out[i] = fn(x, b[b0 + i]);
   },
-  strided: (fn, a, oa, b, ob, out, n) => {
-    for (let i = 0; i < n; i++) out[i] = fn(a[oa[i]], b[ob[i]]);
+  block: (fn, a, a0, ra, ca, b, b0, rb, cb, out, o, rows, cols) => {
+    for (let r = 0; r < rows; r++) {
+      let i = a0 + r * ra;
+      let j = b0 + r * rb;
+      for (let c = 0; c < cols; c++, i += ca, j += cb) out[o++] = fn(a[i], b[j]);
+    }
   },
 };
 
@@ -58,6 +83,7 @@ function compile<T>(params: string, body: string, fallback: T): T {
 }
 
 const unaryLoops = new Map<string, UnaryLoop>();
+const unaryBlocks = new Map<string, UnaryBlock>();
 const binaryLoops = new Map<string, BinaryLoops>();
 
 /** The loop of one unary op (compiled on first use, then reused). */
@@ -70,6 +96,16 @@ export function unaryLoopFor(key: string): UnaryLoop {
   return loop;
 }
 
+/** The strided-block loop of one unary op (compiled on first use, then reused). */
+export function unaryBlockFor(key: string): UnaryBlock {
+  let loop = unaryBlocks.get(key);
+  if (!loop) {
+    loop = compile<UnaryBlock>(UNARY_BLOCK_PARAMS, UNARY_BLOCK_BODY, sharedUnaryBlock);
+    unaryBlocks.set(key, loop);
+  }
+  return loop;
+}
+
 /** The loops of one binary op (compiled on first use, then reused). */
 export function binaryLoopsFor(key: string): BinaryLoops {
   let loops = binaryLoops.get(key);
@@ -78,7 +114,7 @@ export function binaryLoopsFor(key: string): BinaryLoops {
       contiguous: compile(BINARY_BODIES.contiguous[0], BINARY_BODIES.contiguous[1], sharedBinary.contiguous),
       scalarB: compile(BINARY_BODIES.scalarB[0], BINARY_BODIES.scalarB[1], sharedBinary.scalarB),
       scalarA: compile(BINARY_BODIES.scalarA[0], BINARY_BODIES.scalarA[1], sharedBinary.scalarA),
-      strided: compile(BINARY_BODIES.strided[0], BINARY_BODIES.strided[1], sharedBinary.strided),
+      block: compile(BINARY_BODIES.block[0], BINARY_BODIES.block[1], sharedBinary.block),
     };
     binaryLoops.set(key, loops);
   }

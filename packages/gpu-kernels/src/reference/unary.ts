@@ -1,8 +1,9 @@
 import type { DType, TypedArray, UnaryOp, View } from '../types.js';
 import { allocate } from './dtype.js';
 import { erf, erfc } from './erf.js';
-import { unaryLoopFor } from './elementwise-loops.js';
-import { checkView, isContiguous, sizeOf, viewOffsets } from './strided.js';
+import { collapseDims, walkBlocks } from './blocked-walk.js';
+import { unaryBlockFor, unaryLoopFor } from './elementwise-loops.js';
+import { checkView, isContiguous, sizeOf } from './strided.js';
 
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 
@@ -67,8 +68,9 @@ export function unary(op: UnaryOp, x: View<TypedArray>, outDtype: DType): TypedA
   if (isContiguous(x)) {
     unaryLoopFor(op)(fn, src, x.offset, out, size);
   } else {
-    const offsets = viewOffsets(x);
-    for (let i = 0; i < size; i++) out[i] = fn(src[offsets[i]]);
+    // A permuted or sliced view: (rows, cols) blocks of merged dims, one odometer step per block.
+    const block = unaryBlockFor(op);
+    walkBlocks(collapseDims(x.shape, [x]), (s, rows, cols, rs, cs, at) => block(fn, src, s[0], rs[0], cs[0], out, at, rows, cols));
   }
   return out;
 }
