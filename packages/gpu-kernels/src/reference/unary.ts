@@ -47,8 +47,10 @@ export const unaryFns: Readonly<Record<UnaryOp, (x: number) => number>> = {
   // Exact GELU, x * Phi(x) with Phi(x) = erfc(-x / sqrt 2) / 2 (Hendrycks & Gimpel 2016); erfc keeps the
   // negative tail accurate where 1 + erf would cancel.
   gelu: (x) => 0.5 * x * erfc(-x / Math.SQRT2),
-  // Hendrycks & Gimpel's tanh approximation, torch's gelu(approximate='tanh').
-  gelu_tanh: (x) => 0.5 * x * (1 + Math.tanh(SQRT_2_OVER_PI * (x + 0.044715 * x * x * x))),
+  // Hendrycks & Gimpel's tanh approximation, torch's gelu(approximate='tanh'), 0.5 x (1 + tanh u), written as
+  // x sigmoid(2u): the same function, without the cancellation of 1 + tanh u for u << 0 (at x = -7, 1 + tanh u
+  // keeps one significant bit in float64).
+  gelu_tanh: (x) => x * sigmoid(2 * SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)),
   silu: (x) => x * sigmoid(x),
   // log(1 + e^x) = max(x, 0) + log1p(e^-|x|): never overflows, and exact to rounding for large |x|.
   softplus: (x) => Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x))),

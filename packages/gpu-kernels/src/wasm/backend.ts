@@ -1,6 +1,11 @@
 import { createReferenceBackend } from '../reference/index.js';
 import type { SyncBackend } from '../reference/index.js';
 import type { DType, MatmulParams, TypedArray } from '../types.js';
+import { requireLength } from '../reference/dtype.js';
+import { checkView, isContiguous, sizeOf } from '../reference/strided.js';
+import type { AxisLayout, UnaryOp, View } from '../types.js';
+import { F32_MAP_OPS, type F32MapOp } from './f32-math-module.js';
+import { F32Math } from './f32-math.js';
 import { detectFeatures, type WasmFeatures } from './features.js';
 import { GemmEngine } from './gemm-engine.js';
 
@@ -58,6 +63,10 @@ function resolveOptions(options: WasmBackendOptions): Required<WasmBackendOption
 }
 
 let defaultEngine: { engine: GemmEngine | null; features: WasmFeatures; fallbacks: Map<string, string> } | null = null;
+let sharedMath: F32Math | null = null;
+const MATH_OPS: ReadonlySet<string> = new Set(F32_MAP_OPS);
+/** Below this many elements the reference loop is as fast as a trip through WebAssembly memory. */
+const MATH_MIN_ELEMENTS = 32;
 
 function makeEngine(o: Required<WasmBackendOptions>): { engine: GemmEngine | null; features: WasmFeatures; fallbacks: Map<string, string> } {
   const features = detectFeatures({ enableRelaxedSimdFlag: o.relaxedSimd });
@@ -83,7 +92,12 @@ function makeEngine(o: Required<WasmBackendOptions>): { engine: GemmEngine | nul
  * thread and (cores - 1) worker threads that share one WebAssembly.Memory and meet through Atomics, so the call
  * still returns synchronously. Small products stay on the calling thread.
  *
- * By design, every other kernel, and matmul in float64 and int32, is the reference backend's: they are
+ * float32 exp, sigmoid, SiLU and GELU (exact and tanh) on contiguous input, and float32 softmax along the last
+ * axis, run in WebAssembly SIMD (f32-math-module.ts): V8's Math.exp alone costs about 10 ns an element, and these
+ * were most of a ViT forward pass outside its matmuls. Their float32 results are within a few ulp of the float64
+ * reference (see that file), not correctly rounded as the reference's are.
+ *
+ * By design, every other kernel, and everything in float64 and int32, is the reference backend's: they are
  * memory-bound or rare enough that the plain TypeScript kernels are the right code, and sharing them keeps one
  * implementation to test. That is not a fallback and is not listed in `fallbacks`. What is listed there is what
  * this backend wanted to do and could not: threads (no SharedArrayBuffer, e.g. a browser page without
@@ -117,6 +131,32 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     return out;
   };
 
+  const math = features.simd ? (sharedMath ??= new F32Math()) : null;
+
+  const unary = (op: UnaryOp, x: View<TypedArray>, outDtype: DType): TypedArray => {
+    if (math !== null && MATH_OPS.has(op) && x.dtype === 'float32' && outDtype === 'float32' && x.data instanceof Float32Array) {
+      const n = sizeOf(x.shape);
+      if (n >= MATH_MIN_ELEMENTS && isContiguous(x)) {
+        checkView('unary', 'x', x);
+        const out = new Float32Array(n);
+        math.map(op as F32MapOp, x.data, x.offset, n, out);
+        return out;
+      }
+    }
+    return reference.unary(op, x, outDtype);
+  };
+
+  const softmax = (x: TypedArray, dtype: DType, layout: AxisLayout, log: boolean): TypedArray => {
+    const { outer, size, inner } = layout;
+    if (math !== null && !log && dtype === 'float32' && inner === 1 && x instanceof Float32Array && outer * size >= MATH_MIN_ELEMENTS) {
+      requireLength('softmax', 'x', x, outer * size);
+      const out = new Float32Array(outer * size);
+      math.softmax(x, 0, outer, size, out);
+      return out;
+    }
+    return reference.softmax(x, dtype, layout, log);
+  };
+
   return {
     ...reference,
     name: 'wasm',
@@ -128,6 +168,8 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     relaxedSimd: engine !== null && o.relaxedSimd && features.relaxedSimd,
     terminate: () => engine?.terminate(),
     matmul,
+    unary,
+    softmax,
   };
 }
 

@@ -47,18 +47,37 @@ export const op = {
   i32Or: [0x72],
   i32Shl: [0x74],
   i32ShrS: [0x75],
+  f32Add: [0x92],
+  f32Mul: [0x94],
+  f32Div: [0x95],
+  f32Max: [0x97],
   // Fixed-width SIMD (0xfd prefix).
   v128Load: simd(0x00),
   v128Load32Splat: simd(0x09),
   v128Store: simd(0x0b),
   v128Const: simd(0x0c),
+  i32x4Splat: simd(0x11),
   f32x4Splat: simd(0x13),
   f32x4ExtractLane: simd(0x1f),
+  f32x4Lt: simd(0x43),
+  f32x4Ge: simd(0x46),
+  v128And: simd(0x4e),
+  v128Bitselect: simd(0x52),
+  f32x4Nearest: simd(0x6a),
+  i32x4Shl: simd(0xab),
+  i32x4ShrS: simd(0xac),
+  i32x4Add: simd(0xae),
+  i32x4Sub: simd(0xb1),
+  f32x4Abs: simd(0xe0),
+  f32x4Neg: simd(0xe1),
   f32x4Add: simd(0xe4),
   f32x4Sub: simd(0xe5),
   f32x4Mul: simd(0xe6),
   f32x4Div: simd(0xe7),
-  f32x4Max: simd(0xeb),
+  f32x4Min: simd(0xe8), // NaN-propagating, unlike pmin
+  f32x4NanMax: simd(0xe9), // NaN-propagating, unlike pmax
+  f32x4Max: simd(0xeb), // pmax: b < a ? a : b
+  i32x4TruncSatF32x4S: simd(0xf8),
   // Relaxed SIMD: a * b + c, fused or not at the engine's choice (an FMA on x64 with FMA3 and on arm64).
   f32x4RelaxedMadd: simd(0x105),
 } as const;

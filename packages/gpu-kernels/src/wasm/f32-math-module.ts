@@ -1,0 +1,243 @@
+/**
+ * The float32 transcendental module: exp, sigmoid, SiLU, GELU (exact and tanh) elementwise, and softmax along
+ * rows, four lanes at a time in WebAssembly SIMD. V8's Math.exp is a call into C++ of about 10 ns; these run
+ * at under 1 ns an element, which is what softmax attention, GELU MLPs and Mamba's gates spend their time on.
+ *
+ * Accuracy (float32 results, checked against the float64 reference in test/wasm-f32-math.test.ts):
+ * - exp: Cody & Waite range reduction x = n ln 2 + r, |r| <= ln 2 / 2, with ln 2 split in two so n ln 2 is
+ *   exact; e^r by its degree-7 Taylor polynomial (truncation 5e-9 relative); 2^n built in the exponent bits in
+ *   two halves, so results overflow to Infinity and underflow through the subnormals to 0 as they should.
+ *   About 2 ulp at worst.
+ * - sigmoid and SiLU: 1 / (1 + e^-x) and x sigmoid(x), split by sign so the negative side is e^x / (1 + e^x).
+ * - GELU (exact): x Phi(x) = x erfc(-x / sqrt 2) / 2, with erfc from the Chebyshev-fitted form
+ *   erfc(z) = t exp(-z^2 + P(t)), t = 1 / (1 + z / 2), of Numerical Recipes (Press et al., 2nd ed., 6.2), whose
+ *   fractional error is below 1.2e-7 for every z >= 0, so the negative tail keeps its relative accuracy (z^2 goes
+ *   into exp in two parts, so float32 rounding of it does not spoil that).
+ * - GELU (tanh): 0.5 x (1 + tanh u) = x sigmoid(2u), u = sqrt(2 / pi) (x + 0.044715 x^3): no cancellation.
+ * - softmax: NaN-propagating max, exp(x - max) with the float32 sum in four lanes, times 1 / sum.
+ *
+ * Every function takes byte addresses in the imported memory and a length in elements that is a multiple of 4;
+ * the host pads (softmax rows with -Infinity, which adds exp(-Infinity) = 0 to the sum).
+ */
+import { FunctionBuilder, f32, i32, mul, add, type Code } from './code.js';
+import { ModuleBuilder } from './module-builder.js';
+import { op } from './opcodes.js';
+
+/** The elementwise maps this module exports, by the UnaryOp they implement. */
+export const F32_MAP_OPS = ['exp', 'sigmoid', 'silu', 'gelu', 'gelu_tanh'] as const;
+export type F32MapOp = (typeof F32_MAP_OPS)[number];
+
+const f32Bytes = (v: number) => [...new Uint8Array(new Float32Array([v, v, v, v]).buffer)];
+const i32Bytes = (v: number) => [...new Uint8Array(new Int32Array([v, v, v, v]).buffer)];
+
+/**
+ * Vector constants of the function being built, kept in locals that are set once before its loops: V8 does not
+ * hoist a v128.const out of a loop, and rematerialising some 30 of them per vector cost a third of exp's time.
+ */
+class ConstantPool {
+  private readonly names = new Map<string, string>();
+  private readonly inits: Code[] = [];
+  constructor(private readonly f: FunctionBuilder) {}
+  get(bytes: number[]): Code {
+    const key = bytes.join(',');
+    let name = this.names.get(key);
+    if (name === undefined) {
+      name = `k${this.names.size}`;
+      this.names.set(key, name);
+      this.f.locals('v128', name);
+      this.inits.push(this.f.set(name, [op.v128Const, bytes]));
+    }
+    return this.f.get(name);
+  }
+  /** The code that sets every constant used so far; emit it after building the body that uses them. */
+  prologue(): Code {
+    return this.inits;
+  }
+}
+let pool: ConstantPool | null = null;
+const lanes = (v: number): Code => (pool ? pool.get(f32Bytes(v)) : [op.v128Const, f32Bytes(v)]);
+const ilanes = (v: number): Code => (pool ? pool.get(i32Bytes(v)) : [op.v128Const, i32Bytes(v)]);
+const v2 = (opcode: readonly number[]) => (a: Code, b: Code): Code => [a, b, opcode];
+const fadd = v2(op.f32x4Add);
+const fsub = v2(op.f32x4Sub);
+const fmul = v2(op.f32x4Mul);
+const fdiv = v2(op.f32x4Div);
+const fmin = v2(op.f32x4Min);
+const fmax = v2(op.f32x4NanMax);
+const iadd = v2(op.i32x4Add);
+const isub = v2(op.i32x4Sub);
+const load = (addr: Code): Code => [addr, op.v128Load, [2, 0]];
+const store = (addr: Code, value: Code): Code => [addr, value, op.v128Store, [2, 0]];
+const lane = (v: Code, k: number): Code => [v, op.f32x4ExtractLane, k];
+
+const LOG2E = Math.LOG2E;
+// ln 2 = LN2_HI + LN2_LO with LN2_HI = 355/512 (9 significant bits), so n * LN2_HI is exact for |n| < 2^15.
+const LN2_HI = 0.693359375;
+const LN2_LO = -2.12194440e-4;
+// Arguments beyond these give Infinity and 0 anyway; clamping keeps n, and so both exponent halves, in range.
+const EXP_HI = 88.8;
+const EXP_LO = -104;
+// Numerical Recipes' erfc coefficients: erfc(z) = t exp(-z^2 + sum_k c_k t^k), t = 1 / (1 + z/2).
+const ERFC = [-1.26551223, 1.00002368, 0.37409196, 0.09678418, -0.18628806, 0.27886807, -1.13520398, 1.48851587, -0.82215223, 0.17087277];
+const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
+
+/** Scratch locals of the exp expansion. */
+function declareExpLocals(f: FunctionBuilder): void {
+  f.locals('v128', 'ex', 'el', 'en', 'er', 'ep', 'ei', 'eh');
+}
+
+/**
+ * Code leaving e^(x + lo) (f32x4) on the stack; `x` is evaluated once. `lo`, when given, is a small correction
+ * (|lo| < 2) that joins after the range reduction, so an argument known to more than float32 precision as
+ * x + lo keeps it: x - n ln2_hi is exact when x and n ln2 are close.
+ */
+function expOf(f: FunctionBuilder, x: Code, lo: Code | null = null): Code {
+  const poly: Code[] = [];
+  // Horner from the top: ((1/7! r + 1/6!) r + ...) r + 1.
+  const inv = [1, 1, 1 / 2, 1 / 6, 1 / 24, 1 / 120, 1 / 720, 1 / 5040];
+  let p: Code = lanes(inv[7]);
+  for (let k = 6; k >= 0; k--) p = fadd(fmul(p, f.get('er')), lanes(inv[k]));
+  poly.push(f.set('ep', p));
+  return [
+    f.set('ex', fmax(fmin(x, lanes(EXP_HI)), lanes(EXP_LO))), // NaN stays NaN through both
+    lo === null ? [] : f.set('el', lo),
+    f.set('en', [fmul(lo === null ? f.get('ex') : fadd(f.get('ex'), f.get('el')), lanes(LOG2E)), op.f32x4Nearest]),
+    f.set('er', fsub(fsub(f.get('ex'), fmul(f.get('en'), lanes(LN2_HI))), fmul(f.get('en'), lanes(LN2_LO)))),
+    lo === null ? [] : f.set('er', fadd(f.get('er'), f.get('el'))),
+    poly,
+    f.set('ei', [f.get('en'), op.i32x4TruncSatF32x4S]), // n in [-150, 129]
+    f.set('eh', [f.get('ei'), i32(1), op.i32x4ShrS]), // n = h + (n - h), each half a normal exponent
+    fmul(
+      fmul(f.get('ep'), [iadd(f.get('eh'), ilanes(127)), i32(23), op.i32x4Shl]),
+      [iadd(isub(f.get('ei'), f.get('eh')), ilanes(127)), i32(23), op.i32x4Shl],
+    ),
+  ];
+}
+
+/**
+ * sigmoid(v) split by sign, as the reference: e = e^-|v|, then 1 / (1 + e) for v >= 0 and e / (1 + e) below, so
+ * the negative side reaches the subnormals instead of 1 / Infinity = 0.
+ */
+function sigmoidOf(f: FunctionBuilder, v: Code): Code {
+  return [
+    f.set('sv', v),
+    f.set('se', expOf(f, [[f.get('sv'), op.f32x4Abs], op.f32x4Neg])),
+    f.set('sp', fdiv(lanes(1), fadd(lanes(1), f.get('se')))),
+    [fmul(f.get('se'), f.get('sp')), f.get('sp'), [f.get('sv'), lanes(0), op.f32x4Lt], op.v128Bitselect],
+  ];
+}
+
+/** GELU(x) = x erfc(-x / sqrt 2) / 2 of the vector in local `x` (which it clamps; the input stays in `xin`). */
+function geluOf(f: FunctionBuilder): Code {
+  // z = |x| / sqrt 2; erfc(|y|) = t exp(-z^2 + P(t)); for x > 0, erfc(-z) = 2 - erfc(z).
+  let p: Code = lanes(ERFC[9]);
+  for (let k = 8; k >= 0; k--) p = fadd(fmul(p, f.get('t')), lanes(ERFC[k]));
+  // z^2 = x^2 / 2 enters exp as an exact head -xh^2 / 2 (xh: x with its low 12 significand bits cleared, so xh^2
+  // fits float32's 24 bits) plus a small tail -xl (x + xh) / 2: a float32 z^2 alone would carry an absolute error
+  // of up to 4e-6 into the exponent at z = 8, and so a relative one into the result.
+  // Phi is computed at x clamped to [-20, 20] (where it is 0 or 1 to float32 already), so +-Infinity gives
+  // x * 1 and -Infinity * 0 = NaN, as the reference, instead of Infinity - Infinity in the split below.
+  return [
+    f.set('x', fmax(fmin(f.get('x'), lanes(20)), lanes(-20))),
+    f.set('z', fmul([f.get('x'), op.f32x4Abs], lanes(Math.SQRT1_2))),
+    f.set('t', fdiv(lanes(1), fadd(lanes(1), fmul(f.get('z'), lanes(0.5))))),
+    f.set('xh', [f.get('x'), ilanes(-4096), op.v128And]),
+    f.set(
+      'q',
+      fmul(
+        f.get('t'),
+        expOf(
+          f,
+          fmul(fmul(f.get('xh'), f.get('xh')), lanes(-0.5)),
+          fadd(fmul(fmul(fsub(f.get('x'), f.get('xh')), fadd(f.get('x'), f.get('xh'))), lanes(-0.5)), p),
+        ),
+      ),
+    ), // erfc(z)
+    // x < 0: Phi(x) = erfc(z) / 2; else 1 - erfc(z) / 2. bitselect(a, b, mask) takes a where the mask is set.
+    fmul(
+      f.get('xin'),
+      [fmul(f.get('q'), lanes(0.5)), fsub(lanes(1), fmul(f.get('q'), lanes(0.5))), [f.get('x'), lanes(0), op.f32x4Lt], op.v128Bitselect],
+    ),
+  ];
+}
+
+/** dst[i] = fn(src[i]) for i < n (n a multiple of 4). */
+function mapFunction(opName: F32MapOp): { fn: FunctionBuilder; body: Code } {
+  const f = new FunctionBuilder({ src: 'i32', dst: 'i32', n: 'i32' });
+  f.locals('i32', 'i', 'end');
+  f.locals('v128', 'x', 'xin', 'z', 't', 'q', 'xh');
+  declareExpLocals(f);
+  const x = f.get('x');
+  f.locals('v128', 'sv', 'se', 'sp');
+  pool = new ConstantPool(f);
+  const value: Code =
+    opName === 'exp'
+      ? expOf(f, x)
+      : opName === 'sigmoid'
+        ? sigmoidOf(f, x)
+        : opName === 'silu'
+          ? fmul(x, sigmoidOf(f, x))
+          : opName === 'gelu_tanh'
+            ? // x sigmoid(2u)
+              fmul(x, sigmoidOf(f, fmul(lanes(2 * SQRT_2_OVER_PI), fadd(x, fmul(lanes(0.044715), fmul(x, fmul(x, x)))))))
+            : geluOf(f);
+  const body: Code = [
+    pool.prologue(),
+    f.set('end', mul(f.get('n'), i32(4))),
+    f.forRange('i', i32(0), f.get('end'), i32(16), [
+      f.set('x', load(add(f.get('src'), f.get('i')))),
+      opName === 'gelu' ? f.set('xin', f.get('x')) : [],
+      store(add(f.get('dst'), f.get('i')), value),
+    ]),
+  ];
+  pool = null;
+  return { fn: f, body };
+}
+
+/** Softmax of each of `rows` rows of `cols` elements (cols a multiple of 4), src to dst. */
+function softmaxFunction(): { fn: FunctionBuilder; body: Code } {
+  const f = new FunctionBuilder({ src: 'i32', dst: 'i32', rows: 'i32', cols: 'i32' });
+  f.locals('i32', 'r', 'i', 'rowBytes', 'in', 'out');
+  f.locals('v128', 'm', 's', 'e', 'inv');
+  f.locals('f32', 'mx', 'sum');
+  declareExpLocals(f);
+  pool = new ConstantPool(f);
+  const hmax = (v: Code): Code => [[lane(v, 0), lane(v, 1), op.f32Max], [lane(v, 2), lane(v, 3), op.f32Max], op.f32Max];
+  const hsum = (v: Code): Code => [[lane(v, 0), lane(v, 1), op.f32Add], [lane(v, 2), lane(v, 3), op.f32Add], op.f32Add];
+  const loops: Code = [
+    f.forRange('r', i32(0), f.get('rows'), i32(1), [
+      f.set('in', add(f.get('src'), mul(f.get('r'), f.get('rowBytes')))),
+      f.set('out', add(f.get('dst'), mul(f.get('r'), f.get('rowBytes')))),
+      f.set('m', lanes(-Infinity)),
+      f.forRange('i', i32(0), f.get('rowBytes'), i32(16), [f.set('m', fmax(f.get('m'), load(add(f.get('in'), f.get('i')))))]),
+      f.set('mx', hmax(f.get('m'))),
+      f.set('m', [f.get('mx'), op.f32x4Splat]),
+      f.set('s', lanes(0)),
+      f.forRange('i', i32(0), f.get('rowBytes'), i32(16), [
+        f.set('e', expOf(f, fsub(load(add(f.get('in'), f.get('i'))), f.get('m')))),
+        store(add(f.get('out'), f.get('i')), f.get('e')),
+        f.set('s', fadd(f.get('s'), f.get('e'))),
+      ]),
+      f.set('sum', hsum(f.get('s'))),
+      f.set('inv', [[f32(1), f.get('sum'), op.f32Div], op.f32x4Splat]),
+      f.forRange('i', i32(0), f.get('rowBytes'), i32(16), [
+        store(add(f.get('out'), f.get('i')), fmul(load(add(f.get('out'), f.get('i'))), f.get('inv'))),
+      ]),
+    ]),
+  ];
+  const body: Code = [pool.prologue(), f.set('rowBytes', mul(f.get('cols'), i32(4))), loops];
+  pool = null;
+  return { fn: f, body };
+}
+
+/** The module's bytes: one export per map op (named as the op) and `softmax`, on an imported memory env.memory. */
+export function buildF32MathModule(maximumPages: number): Uint8Array<ArrayBuffer> {
+  const m = new ModuleBuilder().importMemory({ module: 'env', name: 'memory', initialPages: 1, maximumPages, shared: false });
+  for (const name of F32_MAP_OPS) {
+    const { fn, body } = mapFunction(name);
+    m.addFunction(name, fn, body);
+  }
+  const sm = softmaxFunction();
+  m.addFunction('softmax', sm.fn, sm.body);
+  return m.encode();
+}

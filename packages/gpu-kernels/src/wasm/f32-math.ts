@@ -1,0 +1,80 @@
+/**
+ * The host side of the float32 math module (f32-math-module.ts): streams a contiguous Float32Array through
+ * WebAssembly memory in blocks that stay in L2, and pads softmax rows to whole vectors.
+ */
+import { F32_MAP_OPS, buildF32MathModule, type F32MapOp } from './f32-math-module.js';
+
+const PAGE = 65536;
+/** Elements per block: 2 x 256 KiB of input and output in memory at once. */
+const BLOCK = 65536;
+const MAX_PAGES = 16384; // 1 GiB: a softmax block of one very long row needs its whole row in memory
+
+type MapFn = (src: number, dst: number, n: number) => void;
+
+export class F32Math {
+  private readonly memory: WebAssembly.Memory;
+  private readonly maps: Record<F32MapOp, MapFn>;
+  private readonly softmaxRows: (src: number, dst: number, rows: number, cols: number) => void;
+
+  constructor() {
+    this.memory = new WebAssembly.Memory({ initial: Math.ceil((2 * BLOCK * 4) / PAGE) + 1, maximum: MAX_PAGES });
+    const module = new WebAssembly.Module(buildF32MathModule(MAX_PAGES));
+    const exports = new WebAssembly.Instance(module, { env: { memory: this.memory } }).exports as Record<string, unknown>;
+    this.maps = Object.fromEntries(F32_MAP_OPS.map((name) => [name, exports[name] as MapFn])) as Record<F32MapOp, MapFn>;
+    this.softmaxRows = exports.softmax as (src: number, dst: number, rows: number, cols: number) => void;
+  }
+
+  /** out[i] = op(x[off + i]) for i < n. */
+  map(op: F32MapOp, x: Float32Array, off: number, n: number, out: Float32Array): void {
+    const fn = this.maps[op];
+    this.reserve(2 * BLOCK * 4);
+    const heap = new Float32Array(this.memory.buffer);
+    const dst = BLOCK; // element index of the output block
+    for (let s = 0; s < n; s += BLOCK) {
+      const len = Math.min(BLOCK, n - s);
+      const padded = (len + 3) & ~3;
+      heap.set(x.subarray(off + s, off + s + len), 0);
+      if (padded > len) heap.fill(0, len, padded); // the tail lanes compute on zeros and are not copied out
+      fn(0, dst * 4, padded);
+      out.set(heap.subarray(dst, dst + len), s);
+    }
+  }
+
+  /** Softmax of each row of (rows, cols) in x (from element `off`) into out. */
+  softmax(x: Float32Array, off: number, rows: number, cols: number, out: Float32Array): void {
+    const colsP = (cols + 3) & ~3;
+    // As many whole rows per block as fit (at least one).
+    const rowsPerBlock = Math.max(1, Math.floor(BLOCK / colsP));
+    this.reserve(2 * rowsPerBlock * colsP * 4);
+    const heap = new Float32Array(this.memory.buffer);
+    const dst = rowsPerBlock * colsP;
+    for (let r0 = 0; r0 < rows; r0 += rowsPerBlock) {
+      const nr = Math.min(rowsPerBlock, rows - r0);
+      if (colsP === cols) {
+        heap.set(x.subarray(off + r0 * cols, off + (r0 + nr) * cols), 0);
+      } else {
+        for (let r = 0; r < nr; r++) {
+          const from = off + (r0 + r) * cols;
+          heap.set(x.subarray(from, from + cols), r * colsP);
+          heap.fill(-Infinity, r * colsP + cols, (r + 1) * colsP); // exp(-inf - max) = 0: no weight in the sum
+        }
+      }
+      this.softmaxRows(0, dst * 4, nr, colsP);
+      if (colsP === cols) {
+        out.set(heap.subarray(dst, dst + nr * cols), r0 * cols);
+      } else {
+        for (let r = 0; r < nr; r++) out.set(heap.subarray(dst + r * colsP, dst + r * colsP + cols), (r0 + r) * cols);
+      }
+    }
+  }
+
+  private reserve(bytes: number): void {
+    const have = this.memory.buffer.byteLength;
+    if (bytes <= have) return;
+    const pages = Math.ceil((bytes - have) / PAGE);
+    if (have / PAGE + pages > MAX_PAGES) {
+      throw new Error(`wasm softmax: a row of this length needs ${bytes} bytes, more than the module's ${MAX_PAGES * PAGE}`);
+    }
+    this.memory.grow(pages);
+  }
+}

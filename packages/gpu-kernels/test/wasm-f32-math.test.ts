@@ -1,0 +1,162 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { referenceBackend as R, type UnaryOp } from '@formers/gpu-kernels';
+import { createWasmBackend } from '../src/wasm/index.js';
+
+const W = createWasmBackend();
+const view = (data: Float32Array | Float64Array, dtype: 'float32' | 'float64' = data instanceof Float32Array ? 'float32' : 'float64') => ({
+  data,
+  dtype,
+  shape: [data.length],
+  strides: [1],
+  offset: 0,
+});
+
+/** Distance in float32 ulps between a float32 result and the float64 truth (subnormals count as one scale). */
+function ulps(got: number, want: number): number {
+  if (Number.isNaN(want)) return Number.isNaN(got) ? 0 : Infinity;
+  if (got === want) return 0;
+  if (!Number.isFinite(want) || !Number.isFinite(got)) return Infinity;
+  const e = Math.max(Math.floor(Math.log2(Math.abs(want))), -126);
+  return Math.abs(got - want) / 2 ** (e - 23);
+}
+
+/** The worst ulp error of the wasm float32 op over xs, against the float64 reference. */
+function worst(op: UnaryOp, xs: Float32Array): { ulp: number; at: number } {
+  const got = W.unary(op, view(xs), 'float32') as Float32Array;
+  const want = R.unary(op, view(Float64Array.from(xs)), 'float64') as Float64Array;
+  let ulp = 0;
+  let at = 0;
+  for (let i = 0; i < xs.length; i++) {
+    const u = ulps(got[i], want[i]);
+    if (u > ulp) [ulp, at] = [u, xs[i]];
+  }
+  return { ulp, at };
+}
+
+/** Relative error bound of float32 tanh-GELU at x: 4 ulp, plus the argument 2u's rounding (a few ulp of |2u|). */
+const geluTanhBound = (x: number) => 2 * Math.sqrt(2 / Math.PI) * Math.abs(x + 0.044715 * x ** 3) * 2 ** -22 + 4 * 2 ** -24;
+/** Relative bounds of the other ops, from the tests above. */
+const BOUND = { exp: 2 * 2 ** -23, sigmoid: 4 * 2 ** -23, silu: 4 * 2 ** -23, gelu: 1e-6 } as const;
+
+const grid = (lo: number, hi: number, n: number) => Float32Array.from({ length: n }, (_, i) => lo + ((hi - lo) * i) / (n - 1));
+
+describe('wasm float32 transcendental kernels', () => {
+  it('exp is within 2 ulp over its whole range, Infinity above it and 0 below', () => {
+    expect(worst('exp', grid(-87, 88.7, 200_003)).ulp).toBeLessThanOrEqual(2);
+    const edge = new Float32Array([89, 1000, Infinity, -105, -1000, -Infinity, Number.NaN, 0, -0, 1e-30, ...new Array(30).fill(1)]);
+    const got = W.unary('exp', view(edge), 'float32') as Float32Array;
+    expect(Array.from(got.subarray(0, 9))).toEqual([Infinity, Infinity, Infinity, 0, 0, 0, Number.NaN, 1, 1]);
+    expect(got[9]).toBe(1);
+  });
+
+  it('exp through the subnormal range stays within 1e-6 absolute of the truth, scaled to 2^-126', () => {
+    const xs = grid(-103.9, -87.4, 4001);
+    const got = W.unary('exp', view(xs), 'float32') as Float32Array;
+    for (let i = 0; i < xs.length; i++) expect(Math.abs(got[i] - Math.exp(xs[i])) / 2 ** -126).toBeLessThan(1e-6 * 2 ** 23);
+  });
+
+  it('sigmoid and SiLU are within 4 ulp over [-80, 80], down to the subnormals', () => {
+    const xs = grid(-80, 80, 100_001);
+    for (const op of ['sigmoid', 'silu'] as const) expect(worst(op, xs).ulp, op).toBeLessThanOrEqual(4);
+  });
+
+  it('tanh-GELU is within 4 ulp plus what rounding its float32 argument 2u carries in (|2u| 2^-22)', () => {
+    const xs = grid(-10, 12, 100_001);
+    const got = W.unary('gelu_tanh', view(xs), 'float32') as Float32Array;
+    const want = R.unary('gelu_tanh', view(Float64Array.from(xs)), 'float64') as Float64Array;
+    for (let i = 0; i < xs.length; i++) expect(Math.abs(got[i] - want[i]) / Math.abs(want[i])).toBeLessThan(geluTanhBound(xs[i]));
+  });
+
+  it('exact GELU is within 1e-6 relative (the erfc fit is 1.2e-7) down its negative tail to the subnormals', () => {
+    const core = grid(-4, 12, 100_001);
+    const tail = grid(-13, -4, 20_001);
+    for (const [xs, bound] of [[core, 1e-6], [tail, 1e-6]] as const) {
+      const got = W.unary('gelu', view(xs), 'float32') as Float32Array;
+      const want = R.unary('gelu', view(Float64Array.from(xs)), 'float64') as Float64Array;
+      for (let i = 0; i < xs.length; i++) {
+        if (Math.abs(want[i]) < 1e-37) continue; // float32 subnormals
+        expect(Math.abs(got[i] - want[i]) / Math.abs(want[i])).toBeLessThan(bound);
+      }
+    }
+  });
+
+  it('propagates NaN and treats infinities as torch does', () => {
+    const xs = new Float32Array(40).fill(0.5);
+    xs.set([Number.NaN, Infinity, -Infinity]);
+    for (const op of ['sigmoid', 'gelu', 'gelu_tanh'] as const) {
+      const got = W.unary(op, view(xs), 'float32') as Float32Array;
+      const want = R.unary(op, view(xs), 'float32') as Float32Array;
+      expect(Array.from(got.subarray(0, 3)), op).toEqual(Array.from(want.subarray(0, 3)));
+    }
+  });
+
+  it('does not touch its input, and agrees with the reference on arbitrary values (property)', () => {
+    fc.assert(
+      fc.property(fc.float32Array({ minLength: 33, maxLength: 300, noDefaultInfinity: true, min: -50, max: 50 }), (xs) => {
+        const copy = xs.slice();
+        for (const op of ['exp', 'sigmoid', 'silu', 'gelu', 'gelu_tanh'] as const) {
+          const got = W.unary(op, view(xs), 'float32') as Float32Array;
+          const want = R.unary(op, view(Float64Array.from(xs)), 'float64') as Float64Array;
+          for (let i = 0; i < xs.length; i++) {
+            const bound = op === 'gelu_tanh' ? geluTanhBound(xs[i]) : BOUND[op];
+            if (Number.isNaN(want[i])) expect(got[i]).toBeNaN();
+            else expect(Math.abs(got[i] - want[i])).toBeLessThanOrEqual(bound * Math.abs(want[i]) + 1e-37);
+          }
+        }
+        expect(xs).toEqual(copy);
+      }),
+      { numRuns: 100 },
+    );
+  });
+});
+
+describe('wasm float32 softmax', () => {
+  const layout = (rows: number, cols: number) => ({ outer: rows, size: cols, inner: 1 });
+
+  // exp's 2 ulp, the float32 sum's and the reciprocal's rounding (6e-7 in all), plus x - max rounded to float32
+  // as torch's float32 softmax rounds it (half an ulp of |x - max|, absolute, in the exponent).
+  it('matches the float64 reference within 6e-7 + |x - max| 2^-24 relative for row lengths 1..70, 197, 1027', () => {
+    for (const cols of [...Array.from({ length: 70 }, (_, i) => i + 1), 197, 1027]) {
+      const rows = Math.max(1, Math.ceil(64 / cols));
+      const x = Float32Array.from({ length: rows * cols }, (_, i) => Math.sin(i * 12.9898) * 30);
+      const got = W.softmax(x, 'float32', layout(rows, cols), false) as Float32Array;
+      const want = R.softmax(Float64Array.from(x), 'float64', layout(rows, cols), false) as Float64Array;
+      for (let r = 0; r < rows; r++) {
+        let max = -Infinity;
+        for (let c = 0; c < cols; c++) max = Math.max(max, x[r * cols + c]);
+        for (let c = 0; c < cols; c++) {
+          const i = r * cols + c;
+          const bound = (6e-7 + Math.abs(x[i] - max) * 2 ** -24) * want[i] + 1e-38;
+          expect(Math.abs(got[i] - want[i]), `cols ${cols}`).toBeLessThanOrEqual(bound);
+        }
+      }
+      // Each row sums to one.
+      for (let r = 0; r < rows; r++) {
+        let s = 0;
+        for (let c = 0; c < cols; c++) s += got[r * cols + c];
+        expect(Math.abs(s - 1)).toBeLessThan(1e-5);
+      }
+    }
+  });
+
+  it('handles -Infinity (masked) entries, fully masked rows (NaN, as torch) and NaN', () => {
+    const cols = 6;
+    const x = new Float32Array(8 * cols).fill(1);
+    x.set([-Infinity, 0, 0, -Infinity, 0, 0], 0); // partly masked
+    x.fill(-Infinity, cols, 2 * cols); // fully masked: NaN
+    x[2 * cols + 3] = Number.NaN; // a NaN spreads over its row
+    x[3 * cols] = 1e30; // a huge logit takes all the weight
+    const got = W.softmax(x, 'float32', layout(8, cols), false) as Float32Array;
+    const want = R.softmax(x, 'float32', layout(8, cols), false) as Float32Array;
+    expect(Array.from(got)).toEqual(Array.from(want).map((v, i) => (Number.isNaN(v) ? Number.NaN : got[i])));
+    expect(Array.from(got.subarray(0, cols))).toEqual([0, 0.25, 0.25, 0, 0.25, 0.25]);
+    expect(got.subarray(cols, 2 * cols).every(Number.isNaN)).toBe(true);
+    expect(got.subarray(2 * cols, 3 * cols).every(Number.isNaN)).toBe(true);
+    expect(got[3 * cols]).toBe(1);
+  });
+
+  it('rejects a too-short input with a clear error', () => {
+    expect(() => W.softmax(new Float32Array(40), 'float32', layout(8, 6), false)).toThrow(/softmax.*x/);
+  });
+});
