@@ -160,3 +160,70 @@ describe('wasm float32 softmax', () => {
     expect(() => W.softmax(new Float32Array(40), 'float32', layout(8, 6), false)).toThrow(/softmax.*x/);
   });
 });
+
+describe('wasm float32 binary ops', () => {
+  /** A float32 view of `shape` expanded along the dims in `bcast` (stride 0), optionally transposed. */
+  const f32View = (shape: number[], bcast: boolean[], transpose: boolean, seed: number) => {
+    const own = shape.map((d, i) => (bcast[i] ? 1 : d));
+    const n = own.reduce((p, d) => p * d, 1);
+    const data = Float32Array.from({ length: n + 3 }, (_, i) => (i % 17 === 5 ? 0 : Math.sin((i + 1) * 7.3 + seed) * 100));
+    const order = own.map((_, d) => d);
+    if (transpose && own.length >= 2) order.reverse();
+    const strides = new Array<number>(own.length).fill(0);
+    let s = 1;
+    for (let k = order.length - 1; k >= 0; k--) {
+      const d = order[k];
+      strides[d] = bcast[d] ? 0 : s;
+      s *= own[d];
+    }
+    return { data, dtype: 'float32' as const, shape, strides, offset: 3 };
+  };
+
+  it('equals the reference bit for bit over broadcast and transposed layouts (property)', () => {
+    const ops = ['add', 'sub', 'mul', 'div', 'maximum', 'minimum'] as const;
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 1, max: 9 }), { minLength: 1, maxLength: 4 }).chain((shape) =>
+          fc.tuple(
+            fc.constant(shape),
+            fc.array(fc.boolean(), { minLength: shape.length, maxLength: shape.length }),
+            fc.array(fc.boolean(), { minLength: shape.length, maxLength: shape.length }),
+            fc.boolean(),
+            fc.constantFrom(...ops),
+          ),
+        ),
+        ([shape, ba, bb, ta, op]) => {
+          const a = f32View(shape, ba, ta, 1);
+          const b = f32View(shape, bb, false, 2);
+          const copyA = a.data.slice();
+          const got = W.binary(op, a, b, shape, 'float32') as Float32Array;
+          const want = R.binary(op, a, b, shape, 'float32') as Float32Array;
+          expect(Array.from(got)).toEqual(Array.from(want));
+          expect(a.data).toEqual(copyA);
+        },
+      ),
+      { numRuns: 400 },
+    );
+  });
+
+  it('takes the fast path for a bias row, a per-row scale and a scalar, NaN included', () => {
+    const rows = 37;
+    const cols = 19;
+    const x = { data: Float32Array.from({ length: rows * cols }, (_, i) => i - 300), dtype: 'float32' as const, shape: [rows, cols], strides: [cols, 1], offset: 0 };
+    const bias = { data: Float32Array.from({ length: cols }, (_, i) => (i === 4 ? Number.NaN : i * 0.5)), dtype: 'float32' as const, shape: [rows, cols], strides: [0, 1], offset: 0 };
+    const scale = { data: Float32Array.from({ length: rows }, (_, i) => i + 1), dtype: 'float32' as const, shape: [rows, cols], strides: [1, 0], offset: 0 };
+    const scalar = { data: new Float32Array([3]), dtype: 'float32' as const, shape: [rows, cols], strides: [0, 0], offset: 0 };
+    for (const [op, b] of [['add', bias], ['mul', scale], ['div', scalar], ['maximum', bias]] as const) {
+      const got = W.binary(op, x, b, [rows, cols], 'float32') as Float32Array;
+      const want = R.binary(op, x, b, [rows, cols], 'float32') as Float32Array;
+      expect(Array.from(got), op).toEqual(Array.from(want));
+    }
+  });
+
+  it('rejects operands that are not expanded to the output shape', () => {
+    const a = { data: new Float32Array(64), dtype: 'float32' as const, shape: [8, 8], strides: [8, 1], offset: 0 };
+    const b = { data: new Float32Array(8), dtype: 'float32' as const, shape: [8], strides: [1], offset: 0 };
+    expect(() => W.binary('add', a, b, [8, 8], 'float32')).toThrow(/b\.shape/);
+    expect(() => W.binary('add', a, { ...a, data: new Float32Array(10) }, [8, 8], 'float32')).toThrow(/b/);
+  });
+});

@@ -25,7 +25,8 @@ export const binaryFns: Readonly<Record<BinaryOp, (a: number, b: number) => numb
   ge: (a, b) => (a >= b ? 1 : 0),
 };
 
-function checkShape(kernel: string, arg: string, view: View<unknown>, outShape: readonly number[]): void {
+/** Throws unless `view` is already expanded to `outShape` (the kernels never broadcast on their own). */
+export function checkShape(kernel: string, arg: string, view: View<unknown>, outShape: readonly number[]): void {
   const same = view.shape.length === outShape.length && view.shape.every((d, i) => d === outShape[i]);
   if (!same) {
     throw new Error(

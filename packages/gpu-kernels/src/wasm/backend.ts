@@ -1,9 +1,12 @@
 import { createReferenceBackend } from '../reference/index.js';
 import type { SyncBackend } from '../reference/index.js';
 import type { DType, MatmulParams, TypedArray } from '../types.js';
+import { collapseDims } from '../reference/blocked-walk.js';
+import { checkShape } from '../reference/binary.js';
 import { requireLength } from '../reference/dtype.js';
 import { checkView, isContiguous, sizeOf } from '../reference/strided.js';
-import type { AxisLayout, UnaryOp, View } from '../types.js';
+import type { AxisLayout, BinaryOp, UnaryOp, View } from '../types.js';
+import { F32_BINARY_OPS, type F32BinaryOp } from './f32-binary-functions.js';
 import { F32_MAP_OPS, type F32MapOp } from './f32-math-module.js';
 import { F32Math } from './f32-math.js';
 import { detectFeatures, type WasmFeatures } from './features.js';
@@ -65,6 +68,7 @@ function resolveOptions(options: WasmBackendOptions): Required<WasmBackendOption
 let defaultEngine: { engine: GemmEngine | null; features: WasmFeatures; fallbacks: Map<string, string> } | null = null;
 let sharedMath: F32Math | null = null;
 const MATH_OPS: ReadonlySet<string> = new Set(F32_MAP_OPS);
+const BINARY_OPS: ReadonlySet<string> = new Set(F32_BINARY_OPS);
 /** Below this many elements the reference loop is as fast as a trip through WebAssembly memory. */
 const MATH_MIN_ELEMENTS = 32;
 
@@ -92,8 +96,10 @@ function makeEngine(o: Required<WasmBackendOptions>): { engine: GemmEngine | nul
  * thread and (cores - 1) worker threads that share one WebAssembly.Memory and meet through Atomics, so the call
  * still returns synchronously. Small products stay on the calling thread.
  *
- * float32 exp, sigmoid, SiLU and GELU (exact and tanh) on contiguous input, and float32 softmax along the last
- * axis, run in WebAssembly SIMD (f32-math-module.ts): V8's Math.exp alone costs about 10 ns an element, and these
+ * float32 exp, sigmoid, SiLU and GELU (exact and tanh) on contiguous input, float32 softmax along the last
+ * axis, and float32 add, sub, mul, div, maximum and minimum whose operands merge to (rows, cols) blocks with unit or
+ * zero column steps (same shapes, a broadcast bias row, a per-row scale, a scalar) run in WebAssembly SIMD
+ * (f32-math-module.ts): V8's Math.exp alone costs about 10 ns an element, and these
  * were most of a ViT forward pass outside its matmuls. Their float32 results are within a few ulp of the float64
  * reference (see that file), not correctly rounded as the reference's are.
  *
@@ -146,6 +152,40 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     return reference.unary(op, x, outDtype);
   };
 
+  const binary = (op: BinaryOp, a: View<TypedArray>, b: View<TypedArray>, outShape: readonly number[], outDtype: DType): TypedArray => {
+    const size = sizeOf(outShape);
+    if (
+      math !== null && BINARY_OPS.has(op) && outDtype === 'float32' && size >= MATH_MIN_ELEMENTS &&
+      a.data instanceof Float32Array && b.data instanceof Float32Array && a.dtype === 'float32' && b.dtype === 'float32'
+    ) {
+      checkShape('binary', 'a', a, outShape);
+      checkShape('binary', 'b', b, outShape);
+      checkView('binary', 'a', a);
+      checkView('binary', 'b', b);
+      // Merged to at most (rows, cols) with unit or zero column steps and forward rows: the block kernel's layouts.
+      const c = collapseDims(outShape, [a, b]);
+      const rank = c.shape.length;
+      if (rank >= 1 && rank <= 2) {
+        const cols = c.shape[rank - 1];
+        const rows = rank === 2 ? c.shape[0] : 1;
+        const operand = (v: View<TypedArray>, i: number) => {
+          const colStep = c.strides[i][rank - 1];
+          const rowStride = rank === 2 ? c.strides[i][0] : 0;
+          return (colStep === 0 || colStep === 1) && rowStride >= 0
+            ? { data: v.data as Float32Array, start: c.offsets[i], rowStride, colStep: colStep as 0 | 1 }
+            : null;
+        };
+        const oa = operand(a, 0);
+        const ob = operand(b, 1);
+        if (oa !== null && ob !== null) {
+          const out = new Float32Array(size);
+          if (math.binary(op as F32BinaryOp, oa, ob, rows, cols, out)) return out;
+        }
+      }
+    }
+    return reference.binary(op, a, b, outShape, outDtype);
+  };
+
   const softmax = (x: TypedArray, dtype: DType, layout: AxisLayout, log: boolean): TypedArray => {
     const { outer, size, inner } = layout;
     if (math !== null && !log && dtype === 'float32' && inner === 1 && x instanceof Float32Array && outer * size >= MATH_MIN_ELEMENTS) {
@@ -169,6 +209,7 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     terminate: () => engine?.terminate(),
     matmul,
     unary,
+    binary,
     softmax,
   };
 }

@@ -20,6 +20,7 @@
  * the host pads (softmax rows with -Infinity, which adds exp(-Infinity) = 0 to the sum).
  */
 import { FunctionBuilder, f32, i32, mul, add, type Code } from './code.js';
+import { F32_BINARY_OPS, binaryFunction } from './f32-binary-functions.js';
 import { ModuleBuilder } from './module-builder.js';
 import { op } from './opcodes.js';
 
@@ -230,7 +231,10 @@ function softmaxFunction(): { fn: FunctionBuilder; body: Code } {
   return { fn: f, body };
 }
 
-/** The module's bytes: one export per map op (named as the op) and `softmax`, on an imported memory env.memory. */
+/**
+ * The module's bytes, on an imported memory env.memory: one export per map op (named as the op), `softmax`, and
+ * `binary_<op>` per binary op (f32-binary-functions.ts).
+ */
 export function buildF32MathModule(maximumPages: number): Uint8Array<ArrayBuffer> {
   const m = new ModuleBuilder().importMemory({ module: 'env', name: 'memory', initialPages: 1, maximumPages, shared: false });
   for (const name of F32_MAP_OPS) {
@@ -239,5 +243,9 @@ export function buildF32MathModule(maximumPages: number): Uint8Array<ArrayBuffer
   }
   const sm = softmaxFunction();
   m.addFunction('softmax', sm.fn, sm.body);
+  for (const name of F32_BINARY_OPS) {
+    const { fn, body } = binaryFunction(name);
+    m.addFunction(`binary_${name}`, fn, body);
+  }
   return m.encode();
 }

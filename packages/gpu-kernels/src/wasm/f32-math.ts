@@ -2,6 +2,7 @@
  * The host side of the float32 math module (f32-math-module.ts): streams a contiguous Float32Array through
  * WebAssembly memory in blocks that stay in L2, and pads softmax rows to whole vectors.
  */
+import { F32_BINARY_OPS, type F32BinaryOp } from './f32-binary-functions.js';
 import { F32_MAP_OPS, buildF32MathModule, type F32MapOp } from './f32-math-module.js';
 
 const PAGE = 65536;
@@ -10,11 +11,22 @@ const BLOCK = 65536;
 const MAX_PAGES = 16384; // 1 GiB: a softmax block of one very long row needs its whole row in memory
 
 type MapFn = (src: number, dst: number, n: number) => void;
+type BinaryFn = (a: number, ra: number, ca: number, b: number, rb: number, cb: number, out: number, rows: number, cols: number) => void;
+
+/** One operand of a (rows, cols) binary block: element (r, c) at start + r * rowStride + c * colStep. */
+export interface BlockOperand {
+  readonly data: Float32Array;
+  readonly start: number;
+  readonly rowStride: number;
+  /** 1: contiguous along the row; 0: one value per row. */
+  readonly colStep: 0 | 1;
+}
 
 export class F32Math {
   private readonly memory: WebAssembly.Memory;
   private readonly maps: Record<F32MapOp, MapFn>;
   private readonly softmaxRows: (src: number, dst: number, rows: number, cols: number) => void;
+  private readonly binaries: Record<F32BinaryOp, BinaryFn>;
 
   constructor() {
     this.memory = new WebAssembly.Memory({ initial: Math.ceil((2 * BLOCK * 4) / PAGE) + 1, maximum: MAX_PAGES });
@@ -22,6 +34,29 @@ export class F32Math {
     const exports = new WebAssembly.Instance(module, { env: { memory: this.memory } }).exports as Record<string, unknown>;
     this.maps = Object.fromEntries(F32_MAP_OPS.map((name) => [name, exports[name] as MapFn])) as Record<F32MapOp, MapFn>;
     this.softmaxRows = exports.softmax as (src: number, dst: number, rows: number, cols: number) => void;
+    this.binaries = Object.fromEntries(F32_BINARY_OPS.map((name) => [name, exports[`binary_${name}`] as BinaryFn])) as Record<F32BinaryOp, BinaryFn>;
+  }
+
+  /**
+   * out[r * cols + c] = a(r, c) op b(r, c) over a (rows, cols) block; row strides must be >= 0. Each operand's
+   * span is copied into memory once (a broadcast bias row is copied once, not per row). Returns false, having
+   * done nothing, when the operands would not fit the module's memory.
+   */
+  binary(op: F32BinaryOp, a: BlockOperand, b: BlockOperand, rows: number, cols: number, out: Float32Array): boolean {
+    const span = (o: BlockOperand) => (rows - 1) * o.rowStride + (cols - 1) * o.colStep + 1;
+    const na = span(a);
+    const nb = span(b);
+    const bAt = (na + 3) & ~3; // element offsets in memory: a, then b, then the output, 16-byte aligned
+    const outAt = bAt + ((nb + 3) & ~3);
+    const bytes = (outAt + rows * cols) * 4;
+    if (bytes > MAX_PAGES * PAGE) return false;
+    this.reserve(bytes);
+    const heap = new Float32Array(this.memory.buffer);
+    heap.set(a.data.subarray(a.start, a.start + na), 0);
+    heap.set(b.data.subarray(b.start, b.start + nb), bAt);
+    this.binaries[op](0, a.rowStride * 4, a.colStep, bAt * 4, b.rowStride * 4, b.colStep, outAt * 4, rows, cols);
+    out.set(heap.subarray(outAt, outAt + rows * cols));
+    return true;
   }
 
   /** out[i] = op(x[off + i]) for i < n. */

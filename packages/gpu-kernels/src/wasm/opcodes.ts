@@ -48,8 +48,10 @@ export const op = {
   i32Shl: [0x74],
   i32ShrS: [0x75],
   f32Add: [0x92],
+  f32Sub: [0x93],
   f32Mul: [0x94],
   f32Div: [0x95],
+  f32Min: [0x96],
   f32Max: [0x97],
   // Fixed-width SIMD (0xfd prefix).
   v128Load: simd(0x00),
