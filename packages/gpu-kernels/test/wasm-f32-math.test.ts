@@ -227,3 +227,15 @@ describe('wasm float32 binary ops', () => {
     expect(() => W.binary('add', a, { ...a, data: new Float32Array(10) }, [8, 8], 'float32')).toThrow(/b/);
   });
 });
+
+describe('wasm float32 exact unary ops', () => {
+  it('neg, abs, relu, square, sqrt and reciprocal equal the reference bit for bit, specials included', () => {
+    const xs = Float32Array.from({ length: 1003 }, (_, i) => Math.sin(i * 3.1) * 10 ** ((i % 13) - 6));
+    xs.set([0, -0, Infinity, -Infinity, Number.NaN, 1e-45, -1e-45, 3.4e38, -3.4e38]);
+    for (const op of ['neg', 'abs', 'relu', 'square', 'sqrt', 'reciprocal'] as const) {
+      const got = W.unary(op, view(xs), 'float32') as Float32Array;
+      const want = R.unary(op, view(xs), 'float32') as Float32Array;
+      expect(Array.from(got).map((v) => (Object.is(v, -0) ? '-0' : v)), op).toEqual(Array.from(want).map((v) => (Object.is(v, -0) ? '-0' : v)));
+    }
+  });
+});

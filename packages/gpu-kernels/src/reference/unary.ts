@@ -68,7 +68,9 @@ export function unary(op: UnaryOp, x: View<TypedArray>, outDtype: DType): TypedA
   const out = allocate(outDtype, size);
   const src = x.data;
   if (isContiguous(x)) {
-    unaryLoopFor(op)(fn, src, x.offset, out, size);
+    // A contiguous identity is a copy (and cast): TypedArray.set converts exactly as element stores do.
+    if (op === 'identity') out.set(src.subarray(x.offset, x.offset + size));
+    else unaryLoopFor(op)(fn, src, x.offset, out, size);
   } else {
     // A permuted or sliced view: (rows, cols) blocks of merged dims, one odometer step per block.
     const block = unaryBlockFor(op);

@@ -25,7 +25,7 @@ import { ModuleBuilder } from './module-builder.js';
 import { op } from './opcodes.js';
 
 /** The elementwise maps this module exports, by the UnaryOp they implement. */
-export const F32_MAP_OPS = ['exp', 'sigmoid', 'silu', 'gelu', 'gelu_tanh'] as const;
+export const F32_MAP_OPS = ['exp', 'sigmoid', 'silu', 'gelu', 'gelu_tanh', 'neg', 'abs', 'relu', 'square', 'sqrt', 'reciprocal'] as const;
 export type F32MapOp = (typeof F32_MAP_OPS)[number];
 
 const f32Bytes = (v: number) => [...new Uint8Array(new Float32Array([v, v, v, v]).buffer)];
@@ -171,8 +171,20 @@ function mapFunction(opName: F32MapOp): { fn: FunctionBuilder; body: Code } {
   const x = f.get('x');
   f.locals('v128', 'sv', 'se', 'sp');
   pool = new ConstantPool(f);
+  // The exact ops: one IEEE operation each, so bit-identical to the reference's float64 result rounded to float32
+  // (relu as max(x, 0): NaN stays NaN and -0 becomes +0, as the reference).
+  const exact: Partial<Record<F32MapOp, Code>> = {
+    neg: [x, op.f32x4Neg],
+    abs: [x, op.f32x4Abs],
+    relu: fmax(x, lanes(0)),
+    square: fmul(x, x),
+    sqrt: [x, op.f32x4Sqrt],
+    reciprocal: fdiv(lanes(1), x),
+  };
   const value: Code =
-    opName === 'exp'
+    exact[opName] !== undefined
+      ? exact[opName]
+      : opName === 'exp'
       ? expOf(f, x)
       : opName === 'sigmoid'
         ? sigmoidOf(f, x)

@@ -72,6 +72,7 @@ export const op = {
   i32x4Sub: simd(0xb1),
   f32x4Abs: simd(0xe0),
   f32x4Neg: simd(0xe1),
+  f32x4Sqrt: simd(0xe3),
   f32x4Add: simd(0xe4),
   f32x4Sub: simd(0xe5),
   f32x4Mul: simd(0xe6),
