@@ -2,6 +2,17 @@ import type { AxisLayout, DType, TypedArray, View } from '../types.js';
 import { allocate, requireLength } from './dtype.js';
 import { checkView, sizeOf, viewOffsets } from './strided.js';
 
+/**
+ * The index stride along the axis when the index is the (outer, k, inner) view of one 1-D index (strides
+ * [0, s, 0], as index_select and slice's backward make it), else null: then each (o, i) reads one index value and
+ * moves a contiguous run of `inner` elements, with no per-element offset table.
+ */
+function rowIndexStride(index: View<TypedArray>): number | null {
+  const { shape, strides } = index;
+  if (shape.length !== 3) return null;
+  return (strides[0] === 0 || shape[0] === 1) && (strides[2] === 0 || shape[2] === 1) ? strides[1] : null;
+}
+
 function checkIndex(kernel: string, index: View<TypedArray>, expected: number): void {
   const size = sizeOf(index.shape);
   if (size !== expected) {
@@ -31,8 +42,19 @@ export function gather(
   const out = allocate(dtype, outer * outSize * inner);
   if (out.length === 0) return out;
   if (size === 0) return out; // nothing to read; the caller rules this out (torch raises)
-  const offsets = viewOffsets(index);
   const idx = index.data;
+  const rowStride = rowIndexStride(index);
+  if (rowStride !== null) {
+    for (let o = 0; o < outer; o++) {
+      for (let i = 0; i < outSize; i++) {
+        const s = Math.min(Math.max(idx[index.offset + i * rowStride] | 0, 0), size - 1);
+        const from = (o * size + s) * inner;
+        out.set(x.subarray(from, from + inner), (o * outSize + i) * inner);
+      }
+    }
+    return out;
+  }
+  const offsets = viewOffsets(index);
   for (let o = 0, t = 0; o < outer; o++) {
     for (let i = 0; i < outSize; i++) {
       for (let j = 0; j < inner; j++, t++) {
@@ -60,6 +82,28 @@ export function scatterAdd(
   requireLength('scatterAdd', 'src', src, outer * srcSize * inner);
   checkIndex('scatterAdd', index, outer * srcSize * inner);
   const acc = new Float64Array(outer * size * inner);
+  const idx = index.data;
+  const rowStride = rowIndexStride(index);
+  if (rowStride !== null) {
+    for (let o = 0; o < outer; o++) {
+      for (let i = 0; i < srcSize; i++) {
+        const s = idx[index.offset + i * rowStride];
+        if (!(s >= 0 && s < size)) continue;
+        const to = (o * size + Math.trunc(s)) * inner;
+        const from = (o * srcSize + i) * inner;
+        for (let j = 0; j < inner; j++) acc[to + j] += src[from + j];
+      }
+    }
+  } else {
+    scatterAddStrided(src, index, layout, srcSize, acc);
+  }
+  const out = allocate(dtype, acc.length);
+  out.set(acc); // rounds once to float32; int32 stores wrap as ToInt32 does
+  return out;
+}
+
+function scatterAddStrided(src: TypedArray, index: View<TypedArray>, layout: AxisLayout, srcSize: number, acc: Float64Array): void {
+  const { outer, size, inner } = layout;
   const offsets = viewOffsets(index);
   const idx = index.data;
   for (let o = 0, t = 0; o < outer; o++) {
@@ -71,7 +115,4 @@ export function scatterAdd(
       }
     }
   }
-  const out = allocate(dtype, acc.length);
-  for (let t = 0; t < acc.length; t++) out[t] = acc[t];
-  return out;
 }
