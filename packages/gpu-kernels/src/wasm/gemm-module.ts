@@ -37,6 +37,34 @@ export interface GemmModuleOptions {
   readonly maximumPages: number;
 }
 
+/** Shuffle two f32x4 values into (x[l0], x[l1], y[l2 - 4], y[l3 - 4]) style lanes: f32 lane L of x is L, of y is 4 + L. */
+const shuffle = (x: Code, y: Code, l: readonly [number, number, number, number]): Code => [
+  x,
+  y,
+  op.i8x16Shuffle,
+  l.flatMap((lane) => [4 * lane, 4 * lane + 1, 4 * lane + 2, 4 * lane + 3]),
+];
+
+/**
+ * Code that stores the 4x4 transpose of the vectors in locals v0..v3 (row r = v_r) as four vectors, row q =
+ * (v0[q], v1[q], v2[q], v3[q]) at dst + q * rowBytes + offset: two rounds of interleaving shuffles, through
+ * t0..t3. Packing row-major A and transposed B needs exactly this, and it replaces 16 scalar loads and stores.
+ */
+function storeTransposed4(f: FunctionBuilder, dst: Code, rowBytes: number, offset: number): Code {
+  const v = (i: number) => f.get(`v${i}`);
+  const t = (i: number) => f.get(`t${i}`);
+  return [
+    f.set('t0', shuffle(v(0), v(1), [0, 4, 1, 5])), // v0[0] v1[0] v0[1] v1[1]
+    f.set('t1', shuffle(v(0), v(1), [2, 6, 3, 7])), // v0[2] v1[2] v0[3] v1[3]
+    f.set('t2', shuffle(v(2), v(3), [0, 4, 1, 5])),
+    f.set('t3', shuffle(v(2), v(3), [2, 6, 3, 7])),
+    v128Store(dst, shuffle(t(0), t(2), [0, 1, 4, 5]), offset),
+    v128Store(dst, shuffle(t(0), t(2), [2, 3, 6, 7]), offset + rowBytes),
+    v128Store(dst, shuffle(t(1), t(3), [0, 1, 4, 5]), offset + 2 * rowBytes),
+    v128Store(dst, shuffle(t(1), t(3), [2, 3, 6, 7]), offset + 3 * rowBytes),
+  ];
+}
+
 /** Round up to a multiple of 4 (k padding of the packed panels). */
 const roundUp4 = (x: Code): Code => and(add(x, i32(3)), i32(-4));
 /** min(a, b) for i32 values (select keeps the first operand when the condition holds). */
@@ -84,8 +112,16 @@ function microKernel(relaxed: boolean): { fn: FunctionBuilder; body: Code } {
  */
 function packA(): { fn: FunctionBuilder; body: Code } {
   const f = new FunctionBuilder({ src: 'i32', rs: 'i32', cs: 'i32', i0: 'i32', mc: 'i32', p0: 'i32', kc: 'i32', kcp: 'i32', dst: 'i32' });
-  f.locals('i32', 'ir', 'p', 's', 'd', 't', 'rs4', 'cs4', 'full');
+  f.locals('i32', 'ir', 'p', 's', 'd', 't', 'rs4', 'cs4', 'full', 'kc4');
+  f.locals('v128', 'v0', 'v1', 'v2', 'v3', 't0', 't1', 't2', 't3');
   const g = (n: string) => f.get(n);
+  // One scalar k step of a panel: 4 rows, rs4 bytes apart, from s to d.
+  const scalarStep: Code = [
+    f.set('t', g('s')),
+    [0, 1, 2, 3].map((r) => [f32Store(g('d'), f32Load(g('t')), r * 4), f.inc('t', g('rs4'))]),
+    f.inc('s', g('cs4')),
+    f.inc('d', i32(16)),
+  ];
   const fullPanel: Code = [
     f.set('s', add(g('src'), mul(add(mul(add(g('i0'), g('ir')), g('rs')), mul(g('p0'), g('cs'))), i32(4)))),
     f.set('d', add(g('dst'), mul(mul(g('ir'), g('kcp')), i32(4)))),
@@ -98,12 +134,19 @@ function packA(): { fn: FunctionBuilder; body: Code } {
       f.inc('d', i32(16)),
     ]),
     op.else,
-    f.forRange('p', i32(0), g('kc'), i32(1), [
-      f.set('t', g('s')),
-      [0, 1, 2, 3].map((r) => [f32Store(g('d'), f32Load(g('t')), r * 4), f.inc('t', g('rs4'))]),
-      f.inc('s', g('cs4')),
-      f.inc('d', i32(16)),
+    // Row-major A (cs = 1): four k steps at a time as one vector per row, transposed in registers.
+    eq(g('cs'), i32(1)),
+    op.if, 0x40,
+    f.forRange('p', i32(0), g('kc4'), i32(4), [
+      [0, 1, 2, 3].map((r) => f.set(`v${r}`, v128Load(r === 0 ? g('s') : add(g('s'), mul(g('rs4'), i32(r)))))),
+      storeTransposed4(f, g('d'), 16, 0),
+      f.inc('s', i32(16)),
+      f.inc('d', i32(64)),
     ]),
+    f.forRange('p', g('kc4'), g('kc'), i32(1), scalarStep),
+    op.else,
+    f.forRange('p', i32(0), g('kc'), i32(1), scalarStep),
+    op.end,
     op.end,
     f.forRange('p', g('kc'), g('kcp'), i32(1), [v128Store(g('d'), v128Zero), f.inc('d', i32(16))]),
   ];
@@ -131,6 +174,7 @@ function packA(): { fn: FunctionBuilder; body: Code } {
     body: [
       f.set('rs4', mul(g('rs'), i32(4))),
       f.set('cs4', mul(g('cs'), i32(4))),
+      f.set('kc4', and(g('kc'), i32(-4))),
       f.set('full', and(g('mc'), i32(-MR))),
       f.forRange('ir', i32(0), g('full'), i32(MR), fullPanel),
       ltS(g('full'), g('mc')),
@@ -144,9 +188,30 @@ function packA(): { fn: FunctionBuilder; body: Code } {
  */
 function packB(): { fn: FunctionBuilder; body: Code } {
   const f = new FunctionBuilder({ src: 'i32', rs: 'i32', cs: 'i32', j0: 'i32', nc: 'i32', p0: 'i32', kc: 'i32', kcp: 'i32', dst: 'i32' });
-  f.locals('i32', 'jr', 'p', 's', 'd', 't', 'rs4', 'cs4', 'full');
+  f.locals('i32', 'jr', 'p', 's', 'd', 't', 'rs4', 'cs4', 'full', 'kc4');
+  f.locals('v128', 'v0', 'v1', 'v2', 'v3', 't0', 't1', 't2', 't3');
   const g = (n: string) => f.get(n);
   const cols = [0, 1, 2, 3, 4, 5, 6, 7];
+  // One scalar k step of a panel: 8 columns, cs4 bytes apart, from s to d.
+  const scalarStep: Code = [
+    f.set('t', g('s')),
+    cols.map((c) => [f32Store(g('d'), f32Load(g('t')), c * 4), f.inc('t', g('cs4'))]),
+    f.inc('s', g('rs4')),
+    f.inc('d', i32(32)),
+  ];
+  // Transposed B (rs = 1, each column contiguous in k): four k steps of 8 columns as two 4x4 transposes.
+  const columnAt = (c: number): Code => (c === 0 ? g('s') : add(g('s'), mul(g('cs4'), i32(c))));
+  const transposedSteps: Code = [
+    f.forRange('p', i32(0), g('kc4'), i32(4), [
+      [0, 1, 2, 3].map((c) => f.set(`v${c}`, v128Load(columnAt(c)))),
+      storeTransposed4(f, g('d'), 32, 0),
+      [0, 1, 2, 3].map((c) => f.set(`v${c}`, v128Load(columnAt(c + 4)))),
+      storeTransposed4(f, g('d'), 32, 16),
+      f.inc('s', i32(16)),
+      f.inc('d', i32(128)),
+    ]),
+    f.forRange('p', g('kc4'), g('kc'), i32(1), scalarStep),
+  ];
   const fullPanel: Code = [
     f.set('s', add(g('src'), mul(add(mul(g('p0'), g('rs')), mul(add(g('j0'), g('jr')), g('cs'))), i32(4)))),
     f.set('d', add(g('dst'), mul(mul(g('jr'), g('kcp')), i32(4)))),
@@ -160,12 +225,12 @@ function packB(): { fn: FunctionBuilder; body: Code } {
       f.inc('d', i32(32)),
     ]),
     op.else,
-    f.forRange('p', i32(0), g('kc'), i32(1), [
-      f.set('t', g('s')),
-      cols.map((c) => [f32Store(g('d'), f32Load(g('t')), c * 4), f.inc('t', g('cs4'))]),
-      f.inc('s', g('rs4')),
-      f.inc('d', i32(32)),
-    ]),
+    eq(g('rs'), i32(1)),
+    op.if, 0x40,
+    transposedSteps,
+    op.else,
+    f.forRange('p', i32(0), g('kc'), i32(1), scalarStep),
+    op.end,
     op.end,
     f.forRange('p', g('kc'), g('kcp'), i32(1), [
       v128Store(g('d'), v128Zero),
@@ -197,6 +262,7 @@ function packB(): { fn: FunctionBuilder; body: Code } {
     body: [
       f.set('rs4', mul(g('rs'), i32(4))),
       f.set('cs4', mul(g('cs'), i32(4))),
+      f.set('kc4', and(g('kc'), i32(-4))),
       f.set('full', and(g('nc'), i32(-NR))),
       f.forRange('jr', i32(0), g('full'), i32(NR), fullPanel),
       ltS(g('full'), g('nc')),

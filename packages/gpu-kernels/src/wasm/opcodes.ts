@@ -58,6 +58,7 @@ export const op = {
   v128Load32Splat: simd(0x09),
   v128Store: simd(0x0b),
   v128Const: simd(0x0c),
+  i8x16Shuffle: simd(0x0d), // followed by 16 byte-lane indices (0-15: first operand, 16-31: second)
   i32x4Splat: simd(0x11),
   f32x4Splat: simd(0x13),
   f32x4ExtractLane: simd(0x1f),
