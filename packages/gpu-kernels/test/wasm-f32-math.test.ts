@@ -239,3 +239,39 @@ describe('wasm float32 exact unary ops', () => {
     }
   });
 });
+
+describe('wasm float32 layer norm and RMS norm', () => {
+  it('match the float64 reference (output, mean, rstd) for row lengths 4..70 and 768, with and without affine', () => {
+    for (const cols of [...Array.from({ length: 67 }, (_, i) => i + 4), 192, 768]) {
+      const rows = Math.max(2, Math.ceil(200 / cols));
+      const x = Float32Array.from({ length: rows * cols }, (_, i) => Math.sin(i * 0.37) * 3 + 5 * Math.cos(i * 0.011));
+      const w = Float32Array.from({ length: cols }, (_, i) => 1 + 0.1 * Math.sin(i));
+      const b = Float32Array.from({ length: cols }, (_, i) => 0.05 * i);
+      const p = { rows, cols, eps: 1e-6 };
+      for (const [wt, bs] of [[w, b], [null, null], [w, null]] as const) {
+        const got = W.layerNorm(x, wt, bs, 'float32', p) as { out: Float32Array; mean: Float32Array; rstd: Float32Array };
+        const want = R.layerNorm(Float64Array.from(x), wt && Float64Array.from(wt), bs && Float64Array.from(bs), 'float64', p) as { out: Float64Array; mean: Float64Array; rstd: Float64Array };
+        // float32 sums over a row: a few ulp of the row's scale (|x| <= 8 here, rstd ~ 1/4).
+        for (let i = 0; i < x.length; i++) expect(Math.abs(got.out[i] - want.out[i]), `cols ${cols}`).toBeLessThan(1e-5);
+        for (let r = 0; r < rows; r++) {
+          expect(Math.abs(got.mean[r] - want.mean[r])).toBeLessThan(4e-6);
+          expect(Math.abs(got.rstd[r] - want.rstd[r]) / want.rstd[r]).toBeLessThan(2e-6);
+        }
+      }
+      const gotR = W.rmsNorm(x, w, 'float32', p) as { out: Float32Array; rstd: Float32Array; mean?: Float32Array };
+      const wantR = R.rmsNorm(Float64Array.from(x), Float64Array.from(w), 'float64', p) as { out: Float64Array; rstd: Float64Array };
+      expect(gotR.mean).toBeUndefined();
+      for (let i = 0; i < x.length; i++) expect(Math.abs(gotR.out[i] - wantR.out[i])).toBeLessThan(1e-5);
+      for (let r = 0; r < rows; r++) expect(Math.abs(gotR.rstd[r] - wantR.rstd[r]) / wantR.rstd[r]).toBeLessThan(2e-6);
+    }
+  });
+
+  it('rejects short buffers naming the argument, and leaves its inputs alone', () => {
+    const x = new Float32Array(64).fill(2);
+    expect(() => W.layerNorm(x, new Float32Array(3), null, 'float32', { rows: 4, cols: 16, eps: 1e-5 })).toThrow(/weight/);
+    expect(() => W.rmsNorm(new Float32Array(40), null, 'float32', { rows: 4, cols: 16, eps: 1e-5 })).toThrow(/x/);
+    const copy = x.slice();
+    W.layerNorm(x, null, null, 'float32', { rows: 4, cols: 16, eps: 1e-5 });
+    expect(x).toEqual(copy);
+  });
+});

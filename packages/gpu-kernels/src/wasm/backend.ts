@@ -5,7 +5,7 @@ import { collapseDims } from '../reference/blocked-walk.js';
 import { checkShape } from '../reference/binary.js';
 import { requireLength } from '../reference/dtype.js';
 import { checkView, isContiguous, sizeOf } from '../reference/strided.js';
-import type { AxisLayout, BinaryOp, UnaryOp, View } from '../types.js';
+import type { AxisLayout, BinaryOp, NormParams, NormResult, UnaryOp, View } from '../types.js';
 import { F32_BINARY_OPS, type F32BinaryOp } from './f32-binary-functions.js';
 import { F32_MAP_OPS, type F32MapOp } from './f32-math-module.js';
 import { F32Math } from './f32-math.js';
@@ -98,7 +98,8 @@ function makeEngine(o: Required<WasmBackendOptions>): { engine: GemmEngine | nul
  *
  * float32 exp, sigmoid, SiLU and GELU (exact and tanh) on contiguous input, float32 softmax along the last
  * axis, and float32 add, sub, mul, div, maximum and minimum whose operands merge to (rows, cols) blocks with unit or
- * zero column steps (same shapes, a broadcast bias row, a per-row scale, a scalar) run in WebAssembly SIMD
+ * zero column steps (same shapes, a broadcast bias row, a per-row scale, a scalar), and float32 layer and RMS norm
+ * run in WebAssembly SIMD
  * (f32-math-module.ts): V8's Math.exp alone costs about 10 ns an element, and these
  * were most of a ViT forward pass outside its matmuls. Their float32 results are within a few ulp of the float64
  * reference (see that file), not correctly rounded as the reference's are.
@@ -186,6 +187,24 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     return reference.binary(op, a, b, outShape, outDtype);
   };
 
+  // Layer and RMS norm in float32 over rows of at least one vector's width.
+  const fastNorm = (x: TypedArray, weight: TypedArray | null, bias: TypedArray | null, dtype: DType, p: NormParams, kernel: string) =>
+    math !== null && dtype === 'float32' && x instanceof Float32Array && p.cols >= 4 && p.rows * p.cols >= MATH_MIN_ELEMENTS &&
+    (weight === null || weight instanceof Float32Array) && (bias === null || bias instanceof Float32Array) && Number.isFinite(p.eps)
+      ? (requireLength(kernel, 'x', x, p.rows * p.cols),
+        weight && requireLength(kernel, 'weight', weight, p.cols),
+        bias && requireLength(kernel, 'bias', bias, p.cols),
+        true)
+      : false;
+  const layerNorm = (x: TypedArray, weight: TypedArray | null, bias: TypedArray | null, dtype: DType, p: NormParams): NormResult<TypedArray> =>
+    fastNorm(x, weight, bias, dtype, p, 'layerNorm')
+      ? math!.norm(x as Float32Array, weight as Float32Array | null, bias as Float32Array | null, p.rows, p.cols, p.eps, false)
+      : reference.layerNorm(x, weight, bias, dtype, p);
+  const rmsNorm = (x: TypedArray, weight: TypedArray | null, dtype: DType, p: NormParams): NormResult<TypedArray> =>
+    fastNorm(x, weight, null, dtype, p, 'rmsNorm')
+      ? math!.norm(x as Float32Array, weight as Float32Array | null, null, p.rows, p.cols, p.eps, true)
+      : reference.rmsNorm(x, weight, dtype, p);
+
   const softmax = (x: TypedArray, dtype: DType, layout: AxisLayout, log: boolean): TypedArray => {
     const { outer, size, inner } = layout;
     if (math !== null && !log && dtype === 'float32' && inner === 1 && x instanceof Float32Array && outer * size >= MATH_MIN_ELEMENTS) {
@@ -211,6 +230,8 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     unary,
     binary,
     softmax,
+    layerNorm,
+    rmsNorm,
   };
 }
 

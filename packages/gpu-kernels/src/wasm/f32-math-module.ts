@@ -21,6 +21,7 @@
  */
 import { FunctionBuilder, f32, i32, mul, add, type Code } from './code.js';
 import { F32_BINARY_OPS, binaryFunction } from './f32-binary-functions.js';
+import { normFunction } from './f32-norm-functions.js';
 import { ModuleBuilder } from './module-builder.js';
 import { op } from './opcodes.js';
 
@@ -245,7 +246,7 @@ function softmaxFunction(): { fn: FunctionBuilder; body: Code } {
 
 /**
  * The module's bytes, on an imported memory env.memory: one export per map op (named as the op), `softmax`, and
- * `binary_<op>` per binary op (f32-binary-functions.ts).
+ * `binary_<op>` per binary op (f32-binary-functions.ts), and `norm` (f32-norm-functions.ts).
  */
 export function buildF32MathModule(maximumPages: number): Uint8Array<ArrayBuffer> {
   const m = new ModuleBuilder().importMemory({ module: 'env', name: 'memory', initialPages: 1, maximumPages, shared: false });
@@ -259,5 +260,7 @@ export function buildF32MathModule(maximumPages: number): Uint8Array<ArrayBuffer
     const { fn, body } = binaryFunction(name);
     m.addFunction(`binary_${name}`, fn, body);
   }
+  const norm = normFunction();
+  m.addFunction('norm', norm.fn, norm.body);
   return m.encode();
 }

@@ -27,6 +27,7 @@ export class F32Math {
   private readonly maps: Record<F32MapOp, MapFn>;
   private readonly softmaxRows: (src: number, dst: number, rows: number, cols: number) => void;
   private readonly binaries: Record<F32BinaryOp, BinaryFn>;
+  private readonly normRows: (src: number, dst: number, w: number, b: number, rows: number, cols: number, mean: number, rstd: number, eps: number, rms: number) => void;
 
   constructor() {
     this.memory = new WebAssembly.Memory({ initial: Math.ceil((2 * BLOCK * 4) / PAGE) + 1, maximum: MAX_PAGES });
@@ -34,6 +35,7 @@ export class F32Math {
     const exports = new WebAssembly.Instance(module, { env: { memory: this.memory } }).exports as Record<string, unknown>;
     this.maps = Object.fromEntries(F32_MAP_OPS.map((name) => [name, exports[name] as MapFn])) as Record<F32MapOp, MapFn>;
     this.softmaxRows = exports.softmax as (src: number, dst: number, rows: number, cols: number) => void;
+    this.normRows = exports.norm as F32Math['normRows'];
     this.binaries = Object.fromEntries(F32_BINARY_OPS.map((name) => [name, exports[`binary_${name}`] as BinaryFn])) as Record<F32BinaryOp, BinaryFn>;
   }
 
@@ -101,6 +103,35 @@ export class F32Math {
         for (let r = 0; r < nr; r++) out.set(heap.subarray(dst + r * colsP, dst + r * colsP + cols), (r0 + r) * cols);
       }
     }
+  }
+
+  /**
+   * Layer norm (or RMS norm when `rms`) of each row of (rows, cols); cols > 0. Returns the output, the per-row
+   * rstd and, for layer norm, the per-row mean, as the reference kernel does.
+   */
+  norm(x: Float32Array, weight: Float32Array | null, bias: Float32Array | null, rows: number, cols: number, eps: number, rms: boolean): { out: Float32Array; mean?: Float32Array; rstd: Float32Array } {
+    const out = new Float32Array(rows * cols);
+    const mean = rms ? undefined : new Float32Array(rows);
+    const rstd = new Float32Array(rows);
+    const rowsPerBlock = Math.max(1, Math.floor(BLOCK / cols));
+    const block = rowsPerBlock * cols;
+    // Element offsets: input block, output block, w row, b row, then mean and rstd of a block (4-aligned).
+    const at = { src: 0, dst: block, w: 2 * block, b: 2 * block + cols, mean: 2 * block + 2 * cols, rstd: 2 * block + 2 * cols + rowsPerBlock };
+    this.reserve((at.rstd + rowsPerBlock) * 4);
+    const heap = new Float32Array(this.memory.buffer);
+    if (weight) heap.set(weight.subarray(0, cols), at.w);
+    else heap.fill(1, at.w, at.w + cols);
+    if (bias) heap.set(bias.subarray(0, cols), at.b);
+    else heap.fill(0, at.b, at.b + cols);
+    for (let r0 = 0; r0 < rows; r0 += rowsPerBlock) {
+      const nr = Math.min(rowsPerBlock, rows - r0);
+      heap.set(x.subarray(r0 * cols, (r0 + nr) * cols), at.src);
+      this.normRows(at.src * 4, at.dst * 4, at.w * 4, at.b * 4, nr, cols, at.mean * 4, at.rstd * 4, eps, rms ? 1 : 0);
+      out.set(heap.subarray(at.dst, at.dst + nr * cols), r0 * cols);
+      if (mean) mean.set(heap.subarray(at.mean, at.mean + nr), r0);
+      rstd.set(heap.subarray(at.rstd, at.rstd + nr), r0);
+    }
+    return { out, mean, rstd };
   }
 
   private reserve(bytes: number): void {
