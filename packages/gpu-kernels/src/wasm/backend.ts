@@ -138,7 +138,8 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     return out;
   };
 
-  const math = features.simd ? (sharedMath ??= new F32Math()) : null;
+  const useFma = o.relaxedSimd && features.relaxedSimd;
+  const math = !features.simd ? null : isDefault ? (sharedMath ??= new F32Math(useFma)) : new F32Math(useFma);
 
   const unary = (op: UnaryOp, x: View<TypedArray>, outDtype: DType): TypedArray => {
     if (math !== null && MATH_OPS.has(op) && x.dtype === 'float32' && outDtype === 'float32' && x.data instanceof Float32Array) {

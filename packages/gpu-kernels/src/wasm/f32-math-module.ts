@@ -14,7 +14,7 @@
  *   fractional error is below 1.2e-7 for every z >= 0, so the negative tail keeps its relative accuracy (z^2 goes
  *   into exp in two parts, so float32 rounding of it does not spoil that).
  * - GELU (tanh): 0.5 x (1 + tanh u) = x sigmoid(2u), u = sqrt(2 / pi) (x + 0.044715 x^3): no cancellation.
- * - softmax: NaN-propagating max, exp(x - max) with the float32 sum in four lanes, times 1 / sum.
+ * - softmax: max, exp(x - max) with the float32 sum in four lanes, times 1 / sum; a NaN makes its row NaN.
  *
  * Every function takes byte addresses in the imported memory and a length in elements that is a multiple of 4;
  * the host pads (softmax rows with -Infinity, which adds exp(-Infinity) = 0 to the sum).
@@ -57,6 +57,10 @@ class ConstantPool {
   }
 }
 let pool: ConstantPool | null = null;
+/** Whether the module being built may use relaxed-SIMD FMA for its polynomials. */
+let fused = false;
+/** a * b + c: one relaxed-SIMD FMA where allowed (the engine may or may not fuse; both are accurate here). */
+const madd = (a: Code, b: Code, c: Code): Code => (fused ? [a, b, c, op.f32x4RelaxedMadd] : [[a, b, op.f32x4Mul], c, op.f32x4Add]);
 const lanes = (v: number): Code => (pool ? pool.get(f32Bytes(v)) : [op.v128Const, f32Bytes(v)]);
 const ilanes = (v: number): Code => (pool ? pool.get(i32Bytes(v)) : [op.v128Const, i32Bytes(v)]);
 const v2 = (opcode: readonly number[]) => (a: Code, b: Code): Code => [a, b, opcode];
@@ -79,6 +83,9 @@ const LN2_LO = -2.12194440e-4;
 // Arguments beyond these give Infinity and 0 anyway; clamping keeps n, and so both exponent halves, in range.
 const EXP_HI = 88.8;
 const EXP_LO = -104;
+const SOFTMAX_EXP_LO = -88;
+const SHIFTER = 12582912; // 1.5 * 2^23
+const SHIFTER_BITS = 0x4b400000;
 // Numerical Recipes' erfc coefficients: erfc(z) = t exp(-z^2 + sum_k c_k t^k), t = 1 / (1 + z/2).
 const ERFC = [-1.26551223, 1.00002368, 0.37409196, 0.09678418, -0.18628806, 0.27886807, -1.13520398, 1.48851587, -0.82215223, 0.17087277];
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
@@ -93,21 +100,34 @@ function declareExpLocals(f: FunctionBuilder): void {
  * (|lo| < 2) that joins after the range reduction, so an argument known to more than float32 precision as
  * x + lo keeps it: x - n ln2_hi is exact when x and n ln2 are close.
  */
-function expOf(f: FunctionBuilder, x: Code, lo: Code | null = null): Code {
+function expOf(f: FunctionBuilder, x: Code, lo: Code | null = null, nonPositive = false): Code {
   const poly: Code[] = [];
   // Horner from the top: ((1/7! r + 1/6!) r + ...) r + 1.
   const inv = [1, 1, 1 / 2, 1 / 6, 1 / 24, 1 / 120, 1 / 720, 1 / 5040];
   let p: Code = lanes(inv[7]);
-  for (let k = 6; k >= 0; k--) p = fadd(fmul(p, f.get('er')), lanes(inv[k]));
+  for (let k = 6; k >= 0; k--) p = madd(p, f.get('er'), lanes(inv[k]));
   poly.push(f.set('ep', p));
-  return [
-    f.set('ex', fmax(fmin(x, lanes(EXP_HI)), lanes(EXP_LO))), // NaN stays NaN through both
+  // n = round(x log2 e) by the 1.5 * 2^23 shifter: adding it leaves the rounded integer in the low significand
+  // bits (so its bits minus the shifter's are n as an i32), subtracting it again gives n as a float. Cheaper on
+  // x64 than f32x4.nearest + i32x4.trunc_sat_f32x4_s, which V8 expands into a fix-up sequence. The clamps use
+  // pmin/pmax with x first, which keep a NaN x (and are single instructions, unlike the IEEE min/max).
+  const reduce = (hi: number | null, lowLimit: number): Code[] => [
+    f.set('ex', [hi === null ? x : [x, lanes(hi), op.f32x4Pmin], lanes(lowLimit), op.f32x4Max]),
     lo === null ? [] : f.set('el', lo),
-    f.set('en', [fmul(lo === null ? f.get('ex') : fadd(f.get('ex'), f.get('el')), lanes(LOG2E)), op.f32x4Nearest]),
+    f.set('en', fadd(fmul(lo === null ? f.get('ex') : fadd(f.get('ex'), f.get('el')), lanes(LOG2E)), lanes(SHIFTER))),
+    f.set('ei', isub(f.get('en'), ilanes(SHIFTER_BITS))), // n as i32
+    f.set('en', fsub(f.get('en'), lanes(SHIFTER))), // n as f32
     f.set('er', fsub(fsub(f.get('ex'), fmul(f.get('en'), lanes(LN2_HI))), fmul(f.get('en'), lanes(LN2_LO)))),
     lo === null ? [] : f.set('er', fadd(f.get('er'), f.get('el'))),
     poly,
-    f.set('ei', [f.get('en'), op.i32x4TruncSatF32x4S]), // n in [-150, 129]
+  ];
+  if (nonPositive) {
+    // Softmax's x - max <= 0: no overflow, and values below e^-87.7 (under 2^-126) may flush to 0, so one scale
+    // 2^n with n in [-127, 0] does: n = -127 gives exponent bits 0, which is 0.
+    return [reduce(null, SOFTMAX_EXP_LO), fmul(f.get('ep'), [iadd(f.get('ei'), ilanes(127)), i32(23), op.i32x4Shl])];
+  }
+  return [
+    reduce(EXP_HI, EXP_LO), // n in [-150, 129]
     f.set('eh', [f.get('ei'), i32(1), op.i32x4ShrS]), // n = h + (n - h), each half a normal exponent
     fmul(
       fmul(f.get('ep'), [iadd(f.get('eh'), ilanes(127)), i32(23), op.i32x4Shl]),
@@ -133,7 +153,7 @@ function sigmoidOf(f: FunctionBuilder, v: Code): Code {
 function geluOf(f: FunctionBuilder): Code {
   // z = |x| / sqrt 2; erfc(|y|) = t exp(-z^2 + P(t)); for x > 0, erfc(-z) = 2 - erfc(z).
   let p: Code = lanes(ERFC[9]);
-  for (let k = 8; k >= 0; k--) p = fadd(fmul(p, f.get('t')), lanes(ERFC[k]));
+  for (let k = 8; k >= 0; k--) p = madd(p, f.get('t'), lanes(ERFC[k]));
   // z^2 = x^2 / 2 enters exp as an exact head -xh^2 / 2 (xh: x with its low 12 significand bits cleared, so xh^2
   // fits float32's 24 bits) plus a small tail -xl (x + xh) / 2: a float32 z^2 alone would carry an absolute error
   // of up to 4e-6 into the exponent at z = 8, and so a relative one into the result.
@@ -223,12 +243,14 @@ function softmaxFunction(): { fn: FunctionBuilder; body: Code } {
       f.set('in', add(f.get('src'), mul(f.get('r'), f.get('rowBytes')))),
       f.set('out', add(f.get('dst'), mul(f.get('r'), f.get('rowBytes')))),
       f.set('m', lanes(-Infinity)),
-      f.forRange('i', i32(0), f.get('rowBytes'), i32(16), [f.set('m', fmax(f.get('m'), load(add(f.get('in'), f.get('i')))))]),
+      // pmax is one instruction; it may drop a NaN from the max, but a NaN input still turns its exp, the sum and
+      // so the whole row into NaN, as the reference's NaN-propagating max does.
+      f.forRange('i', i32(0), f.get('rowBytes'), i32(16), [f.set('m', [load(add(f.get('in'), f.get('i'))), f.get('m'), op.f32x4Max])]),
       f.set('mx', hmax(f.get('m'))),
       f.set('m', [f.get('mx'), op.f32x4Splat]),
       f.set('s', lanes(0)),
       f.forRange('i', i32(0), f.get('rowBytes'), i32(16), [
-        f.set('e', expOf(f, fsub(load(add(f.get('in'), f.get('i'))), f.get('m')))),
+        f.set('e', expOf(f, fsub(load(add(f.get('in'), f.get('i'))), f.get('m')), null, true)),
         store(add(f.get('out'), f.get('i')), f.get('e')),
         f.set('s', fadd(f.get('s'), f.get('e'))),
       ]),
@@ -248,7 +270,8 @@ function softmaxFunction(): { fn: FunctionBuilder; body: Code } {
  * The module's bytes, on an imported memory env.memory: one export per map op (named as the op), `softmax`, and
  * `binary_<op>` per binary op (f32-binary-functions.ts), and `norm` (f32-norm-functions.ts).
  */
-export function buildF32MathModule(maximumPages: number): Uint8Array<ArrayBuffer> {
+export function buildF32MathModule(maximumPages: number, relaxedSimd = false): Uint8Array<ArrayBuffer> {
+  fused = relaxedSimd;
   const m = new ModuleBuilder().importMemory({ module: 'env', name: 'memory', initialPages: 1, maximumPages, shared: false });
   for (const name of F32_MAP_OPS) {
     const { fn, body } = mapFunction(name);
@@ -262,5 +285,6 @@ export function buildF32MathModule(maximumPages: number): Uint8Array<ArrayBuffer
   }
   const norm = normFunction();
   m.addFunction('norm', norm.fn, norm.body);
+  fused = false;
   return m.encode();
 }

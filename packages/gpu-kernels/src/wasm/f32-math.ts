@@ -29,9 +29,10 @@ export class F32Math {
   private readonly binaries: Record<F32BinaryOp, BinaryFn>;
   private readonly normRows: (src: number, dst: number, w: number, b: number, rows: number, cols: number, mean: number, rstd: number, eps: number, rms: number) => void;
 
-  constructor() {
+  /** @param relaxedSimd evaluate the polynomials with relaxed-SIMD FMA (the engine must support it). */
+  constructor(relaxedSimd = false) {
     this.memory = new WebAssembly.Memory({ initial: Math.ceil((2 * BLOCK * 4) / PAGE) + 1, maximum: MAX_PAGES });
-    const module = new WebAssembly.Module(buildF32MathModule(MAX_PAGES));
+    const module = new WebAssembly.Module(buildF32MathModule(MAX_PAGES, relaxedSimd));
     const exports = new WebAssembly.Instance(module, { env: { memory: this.memory } }).exports as Record<string, unknown>;
     this.maps = Object.fromEntries(F32_MAP_OPS.map((name) => [name, exports[name] as MapFn])) as Record<F32MapOp, MapFn>;
     this.softmaxRows = exports.softmax as (src: number, dst: number, rows: number, cols: number) => void;

@@ -82,7 +82,8 @@ export const op = {
   f32x4Div: simd(0xe7),
   f32x4Min: simd(0xe8), // NaN-propagating, unlike pmin
   f32x4NanMax: simd(0xe9), // NaN-propagating, unlike pmax
-  f32x4Max: simd(0xeb), // pmax: b < a ? a : b
+  f32x4Pmin: simd(0xea), // pmin: b < a ? b : a
+  f32x4Max: simd(0xeb), // pmax: a < b ? b : a
   i32x4TruncSatF32x4S: simd(0xf8),
   // Relaxed SIMD: a * b + c, fused or not at the engine's choice (an FMA on x64 with FMA3 and on arm64).
   f32x4RelaxedMadd: simd(0x105),
