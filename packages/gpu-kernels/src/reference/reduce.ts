@@ -16,6 +16,19 @@ export function reduce(op: ReduceOp, x: TypedArray, dtype: DType, layout: AxisLa
   const isArg = op === 'argmax' || op === 'argmin';
   const out = allocate(isArg ? 'int32' : dtype, outer * inner);
   const wantMax = op === 'max' || op === 'argmax';
+  if (op === 'sum' && inner > 1) {
+    // Row by row into a float64 accumulator row: reads x in memory order (a column walk strides by `inner` and
+    // misses the cache on every element once the rows are long).
+    const acc = new Float64Array(inner);
+    for (let o = 0; o < outer; o++) {
+      acc.fill(0);
+      for (let s = 0, at = o * size * inner; s < size; s++, at += inner) {
+        for (let j = 0; j < inner; j++) acc[j] += x[at + j];
+      }
+      out.set(acc, o * inner);
+    }
+    return out;
+  }
   for (let o = 0; o < outer; o++) {
     const base = o * size * inner;
     for (let j = 0; j < inner; j++) {
