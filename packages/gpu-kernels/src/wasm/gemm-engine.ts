@@ -91,6 +91,9 @@ export class GemmEngine {
     const view = new Float32Array(this.memory.buffer, layout.c, batch * mp * np);
     if (mp === m && np === n) {
       out.set(view);
+    } else if (np === n) {
+      // Only whole padding rows at the end of each matrix: its first m rows are contiguous.
+      for (let bi = 0; bi < batch; bi++) out.set(view.subarray(bi * mp * np, bi * mp * np + m * n), bi * m * n);
     } else {
       for (let r = 0; r < batch * m; r++) {
         const bi = Math.floor(r / m);
