@@ -25,14 +25,17 @@ export function conv2d(x: TypedArray, weight: TypedArray, dtype: DType, p: Conv2
         for (let i = 0; i < kH; i++) {
           for (let j = 0; j < kW; j++) {
             const wv = weight[((co * cInG + cg) * kH + i) * kW + j];
+            // The output columns whose input column iw = ow * strideW - padW + j * dilationW lies in [0, w), so
+            // the inner loop has no bounds test.
+            const shift = j * dilationW - padW;
+            const owLo = Math.max(0, Math.ceil(-shift / strideW));
+            const owHi = Math.min(wOut, Math.floor((w - 1 - shift) / strideW) + 1);
             for (let oh = 0; oh < hOut; oh++) {
               const ih = oh * strideH - padH + i * dilationH;
               if (ih < 0 || ih >= h) continue;
-              for (let ow = 0; ow < wOut; ow++) {
-                const iw = ow * strideW - padW + j * dilationW;
-                if (iw < 0 || iw >= w) continue;
-                plane[oh * wOut + ow] += wv * x[xPlane + ih * w + iw];
-              }
+              const row = xPlane + ih * w + shift;
+              const at = oh * wOut;
+              for (let ow = owLo; ow < owHi; ow++) plane[at + ow] += wv * x[row + ow * strideW];
             }
           }
         }
