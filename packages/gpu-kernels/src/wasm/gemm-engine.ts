@@ -71,7 +71,7 @@ export class GemmEngine {
     const heap = new Float32Array(this.memory.buffer);
     heap.set(a.subarray(0, lenA), layout.a >> 2);
     heap.set(b.subarray(0, lenB), layout.b >> 2);
-    heap.fill(0, layout.c >> 2, (layout.c >> 2) + batch * mp * np);
+    // No zero fill: the kernel's first k block stores C (k > 0 here).
     const args = [
       layout.a, layout.b, layout.c,
       0, batch, strideA * 4, strideB * 4, mp * np * 4,
@@ -84,8 +84,7 @@ export class GemmEngine {
     const pack = { packIndex: ARG.packA, bytes: this.packBytes, bOffset: PACK_A_BYTES };
     const ran = split !== null && this.pool !== null && this.pool.run(args, split, pack, (a) => this.gemm(...a));
     if (!ran) {
-      // One thread for the whole output (also after a worker failure, which may have left C half-accumulated).
-      if (split !== null) heap.fill(0, layout.c >> 2, (layout.c >> 2) + batch * mp * np);
+      // One thread for the whole output (also after a worker failure: the first k block overwrites what it left).
       this.gemm(...args);
     }
     const view = new Float32Array(this.memory.buffer, layout.c, batch * mp * np);

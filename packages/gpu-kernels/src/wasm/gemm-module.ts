@@ -2,7 +2,8 @@
  * The float32 GEMM module: a packed, blocked matrix multiply in the style of Goto & van de Geijn ("Anatomy of
  * high-performance matrix multiplication", TOMS 2008) and BLIS (Van Zee & van de Geijn, TOMS 2015).
  *
- * C (padded to MR x NR tiles, row-major, leading dimension ldc) += op(A) @ op(B), where op(A)[i, p] sits at
+ * C (padded to MR x NR tiles, row-major, leading dimension ldc) = op(A) @ op(B) (the first k block stores, the
+ * rest accumulate, so C needs no zero fill), where op(A)[i, p] sits at
  * a + (i * rsA + p * csA) * 4 and op(B)[p, j] at b + (p * rsB + j * csB) * 4, so one driver serves every
  * transA/transB combination. The driver packs a KC x NC block of B into NR-column panels and an MC x KC block of A
  * into MR-row panels (zero-padded at the edges and to a multiple of 4 in k), then runs the micro-kernel over every
@@ -71,7 +72,7 @@ const roundUp4 = (x: Code): Code => and(add(x, i32(3)), i32(-4));
 const minS = (a: Code, b: Code): Code => [a, b, ltS(a, b), op.select];
 
 function microKernel(relaxed: boolean): { fn: FunctionBuilder; body: Code } {
-  const f = new FunctionBuilder({ ap: 'i32', bp: 'i32', cp: 'i32', kcp: 'i32', ldc4: 'i32' });
+  const f = new FunctionBuilder({ ap: 'i32', bp: 'i32', cp: 'i32', kcp: 'i32', ldc4: 'i32', accumulate: 'i32' });
   const acc = (r: number, h: number) => `c${r}${h}`;
   for (let r = 0; r < MR; r++) f.locals('v128', acc(r, 0), acc(r, 1));
   f.locals('v128', 'b0', 'b1', 'a');
@@ -89,12 +90,17 @@ function microKernel(relaxed: boolean): { fn: FunctionBuilder; body: Code } {
     }
   }
   step.push(f.inc('ap', i32(UNROLL * MR * 4)), f.inc('bp', i32(UNROLL * NR * 4)));
-  const update: Code[] = [];
+  // The first k block stores the tile (so C needs no zero fill); later ones add to it.
+  const addTile: Code[] = [];
+  const storeTile: Code[] = [];
   for (let r = 0; r < MR; r++) {
     const row = r === 0 ? f.get('cp') : add(f.get('cp'), mul(f.get('ldc4'), i32(r)));
-    update.push(v128Store(row, f32x4Add(v128Load(row), f.get(acc(r, 0)))));
-    update.push(v128Store(row, f32x4Add(v128Load(row, 16), f.get(acc(r, 1))), 16));
+    addTile.push(v128Store(row, f32x4Add(v128Load(row), f.get(acc(r, 0)))));
+    addTile.push(v128Store(row, f32x4Add(v128Load(row, 16), f.get(acc(r, 1))), 16));
+    storeTile.push(v128Store(row, f.get(acc(r, 0))));
+    storeTile.push(v128Store(row, f.get(acc(r, 1)), 16));
   }
+  const update: Code = [f.get('accumulate'), op.if, blockVoid, addTile, op.else, storeTile, op.end];
   // A do-while over the A panel pointer (kcp >= 4 always): the loop costs two adds, a compare and a branch.
   const loop: Code = [
     f.set('apEnd', add(f.get('ap'), mul(f.get('kcp'), i32(MR * 4)))),
@@ -289,6 +295,7 @@ function driver(kernelIndex: number, packAIndex: number, packBIndex: number): { 
         add(g('cB'), mul(add(mul(add(g('ic'), g('ir')), g('ldc')), add(g('jc'), g('jr'))), i32(4))),
         g('kcp'),
         g('ldc4'),
+        [g('pc'), i32(0), op.i32GtS],
       ),
     ),
   );
