@@ -37,7 +37,7 @@ function worst(op: UnaryOp, xs: Float32Array): { ulp: number; at: number } {
 /** Relative error bound of float32 tanh-GELU at x: 4 ulp, plus the argument 2u's rounding (a few ulp of |2u|). */
 const geluTanhBound = (x: number) => 2 * Math.sqrt(2 / Math.PI) * Math.abs(x + 0.044715 * x ** 3) * 2 ** -22 + 4 * 2 ** -24;
 /** Relative bounds of the other ops, from the tests above. */
-const BOUND = { exp: 2 * 2 ** -23, sigmoid: 4 * 2 ** -23, silu: 4 * 2 ** -23, gelu: 1e-6 } as const;
+const BOUND = { exp: 2 * 2 ** -23, expm1: 3 * 2 ** -23, sigmoid: 4 * 2 ** -23, silu: 4 * 2 ** -23, gelu: 1e-6 } as const;
 
 const grid = (lo: number, hi: number, n: number) => Float32Array.from({ length: n }, (_, i) => lo + ((hi - lo) * i) / (n - 1));
 
@@ -54,6 +54,17 @@ describe('wasm float32 transcendental kernels', () => {
     const xs = grid(-103.9, -87.4, 4001);
     const got = W.unary('exp', view(xs), 'float32') as Float32Array;
     for (let i = 0; i < xs.length; i++) expect(Math.abs(got[i] - Math.exp(xs[i])) / 2 ** -126).toBeLessThan(1e-6 * 2 ** 23);
+  });
+
+  it('expm1 is within 3 ulp over its range, keeps small arguments relatively exact, and its edges', () => {
+    expect(worst('expm1', grid(-90, 88.7, 200_003)).ulp).toBeLessThanOrEqual(3);
+    const small = Float32Array.from({ length: 20_001 }, (_, i) => (i - 10_000) * 3.7e-5 * 10 ** ((i % 7) - 6));
+    expect(worst('expm1', small).ulp).toBeLessThanOrEqual(3);
+    const edge = new Float32Array(36).fill(0.25);
+    edge.set([-0, 0, Infinity, -Infinity, Number.NaN, 89, -200]);
+    const got = W.unary('expm1', view(edge), 'float32') as Float32Array;
+    expect(Object.is(got[0], -0)).toBe(true);
+    expect(Array.from(got.subarray(1, 7))).toEqual([0, Infinity, -1, Number.NaN, Infinity, -1]);
   });
 
   it('sigmoid and SiLU are within 4 ulp over [-80, 80], down to the subnormals', () => {
@@ -95,7 +106,7 @@ describe('wasm float32 transcendental kernels', () => {
     fc.assert(
       fc.property(fc.float32Array({ minLength: 33, maxLength: 300, noDefaultInfinity: true, min: -50, max: 50 }), (xs) => {
         const copy = xs.slice();
-        for (const op of ['exp', 'sigmoid', 'silu', 'gelu', 'gelu_tanh'] as const) {
+        for (const op of ['exp', 'expm1', 'sigmoid', 'silu', 'gelu', 'gelu_tanh'] as const) {
           const got = W.unary(op, view(xs), 'float32') as Float32Array;
           const want = R.unary(op, view(Float64Array.from(xs)), 'float64') as Float64Array;
           for (let i = 0; i < xs.length; i++) {
@@ -180,7 +191,7 @@ describe('wasm float32 binary ops', () => {
   };
 
   it('equals the reference bit for bit over broadcast and transposed layouts (property)', () => {
-    const ops = ['add', 'sub', 'mul', 'div', 'maximum', 'minimum'] as const;
+    const ops = ['add', 'sub', 'mul', 'div', 'maximum', 'minimum', 'eq', 'ne', 'lt', 'le', 'gt', 'ge'] as const;
     fc.assert(
       fc.property(
         fc.array(fc.integer({ min: 1, max: 9 }), { minLength: 1, maxLength: 4 }).chain((shape) =>
@@ -206,14 +217,14 @@ describe('wasm float32 binary ops', () => {
     );
   });
 
-  it('takes the fast path for a bias row, a per-row scale and a scalar, NaN included', () => {
+  it('takes the fast path for a bias row, a per-row scale and a scalar, NaN included (comparisons too)', () => {
     const rows = 37;
     const cols = 19;
     const x = { data: Float32Array.from({ length: rows * cols }, (_, i) => i - 300), dtype: 'float32' as const, shape: [rows, cols], strides: [cols, 1], offset: 0 };
     const bias = { data: Float32Array.from({ length: cols }, (_, i) => (i === 4 ? Number.NaN : i * 0.5)), dtype: 'float32' as const, shape: [rows, cols], strides: [0, 1], offset: 0 };
     const scale = { data: Float32Array.from({ length: rows }, (_, i) => i + 1), dtype: 'float32' as const, shape: [rows, cols], strides: [1, 0], offset: 0 };
     const scalar = { data: new Float32Array([3]), dtype: 'float32' as const, shape: [rows, cols], strides: [0, 0], offset: 0 };
-    for (const [op, b] of [['add', bias], ['mul', scale], ['div', scalar], ['maximum', bias]] as const) {
+    for (const [op, b] of [['add', bias], ['mul', scale], ['div', scalar], ['maximum', bias], ['gt', bias], ['ne', bias], ['eq', scalar], ['le', scale]] as const) {
       const got = W.binary(op, x, b, [rows, cols], 'float32') as Float32Array;
       const want = R.binary(op, x, b, [rows, cols], 'float32') as Float32Array;
       expect(Array.from(got), op).toEqual(Array.from(want));
@@ -273,5 +284,29 @@ describe('wasm float32 layer norm and RMS norm', () => {
     const copy = x.slice();
     W.layerNorm(x, null, null, 'float32', { rows: 4, cols: 16, eps: 1e-5 });
     expect(x).toEqual(copy);
+  });
+});
+
+describe('wasm float32 where', () => {
+  it('equals the reference for every mix of contiguous, broadcast and scalar operands, NaN and -0 conditions included', () => {
+    const rows = 9;
+    const cols = 13;
+    const full = (seed: number) => Float32Array.from({ length: rows * cols }, (_, i) => Math.sin(i * 1.3 + seed) * 5);
+    const cond = full(0).map((v, i) => (i % 7 === 0 ? Number.NaN : i % 11 === 0 ? -0 : v > 0 ? 1 : 0));
+    const layouts = (data: Float32Array) => [
+      { data, dtype: 'float32' as const, shape: [rows, cols], strides: [cols, 1], offset: 0 }, // contiguous
+      { data, dtype: 'float32' as const, shape: [rows, cols], strides: [0, 1], offset: 2 }, // a row broadcast down
+      { data, dtype: 'float32' as const, shape: [rows, cols], strides: [1, 0], offset: 1 }, // a column across
+      { data, dtype: 'float32' as const, shape: [rows, cols], strides: [0, 0], offset: 3 }, // a scalar
+    ];
+    for (const c of layouts(cond)) {
+      for (const a of layouts(full(1))) {
+        for (const b of layouts(full(2))) {
+          const got = W.where(c, a, b, [rows, cols], 'float32') as Float32Array;
+          const want = R.where(c, a, b, [rows, cols], 'float32') as Float32Array;
+          expect(Array.from(got)).toEqual(Array.from(want));
+        }
+      }
+    }
   });
 });

@@ -8,7 +8,7 @@ import { checkView, isContiguous, sizeOf } from '../reference/strided.js';
 import type { AxisLayout, BinaryOp, NormParams, NormResult, UnaryOp, View } from '../types.js';
 import { F32_BINARY_OPS, type F32BinaryOp } from './f32-binary-functions.js';
 import { F32_MAP_OPS, type F32MapOp } from './f32-math-module.js';
-import { F32Math } from './f32-math.js';
+import { F32Math, type BlockOperand } from './f32-math.js';
 import { detectFeatures, type WasmFeatures } from './features.js';
 import { GemmEngine } from './gemm-engine.js';
 
@@ -97,7 +97,7 @@ function makeEngine(o: Required<WasmBackendOptions>): { engine: GemmEngine | nul
  * still returns synchronously. Small products stay on the calling thread.
  *
  * float32 exp, sigmoid, SiLU and GELU (exact and tanh) on contiguous input, float32 softmax along the last
- * axis, and float32 add, sub, mul, div, maximum and minimum whose operands merge to (rows, cols) blocks with unit or
+ * axis, and float32 arithmetic, comparisons and `where` whose operands merge to (rows, cols) blocks with unit or
  * zero column steps (same shapes, a broadcast bias row, a per-row scale, a scalar), and float32 layer and RMS norm
  * run in WebAssembly SIMD
  * (f32-math-module.ts): V8's Math.exp alone costs about 10 ns an element, and these
@@ -154,38 +154,58 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     return reference.unary(op, x, outDtype);
   };
 
+  /**
+   * float32 views of one output shape as (rows, cols) block operands: their dims merged to at most two, with
+   * unit or zero column steps and forward rows (the SIMD module's layouts); null when they do not merge so.
+   */
+  const blockOperands = (views: readonly View<TypedArray>[], outShape: readonly number[]) => {
+    if (!views.every((v) => v.dtype === 'float32' && v.data instanceof Float32Array)) return null;
+    const c = collapseDims(outShape, views);
+    const rank = c.shape.length;
+    if (rank < 1 || rank > 2) return null;
+    const operands: BlockOperand[] = [];
+    for (let i = 0; i < views.length; i++) {
+      const colStep = c.strides[i][rank - 1];
+      const rowStride = rank === 2 ? c.strides[i][0] : 0;
+      if ((colStep !== 0 && colStep !== 1) || rowStride < 0) return null;
+      operands.push({ data: views[i].data as Float32Array, start: c.offsets[i], rowStride, colStep });
+    }
+    return { operands, rows: rank === 2 ? c.shape[0] : 1, cols: c.shape[rank - 1] };
+  };
+
   const binary = (op: BinaryOp, a: View<TypedArray>, b: View<TypedArray>, outShape: readonly number[], outDtype: DType): TypedArray => {
     const size = sizeOf(outShape);
-    if (
-      math !== null && BINARY_OPS.has(op) && outDtype === 'float32' && size >= MATH_MIN_ELEMENTS &&
-      a.data instanceof Float32Array && b.data instanceof Float32Array && a.dtype === 'float32' && b.dtype === 'float32'
-    ) {
+    if (math !== null && BINARY_OPS.has(op) && outDtype === 'float32' && size >= MATH_MIN_ELEMENTS) {
       checkShape('binary', 'a', a, outShape);
       checkShape('binary', 'b', b, outShape);
       checkView('binary', 'a', a);
       checkView('binary', 'b', b);
-      // Merged to at most (rows, cols) with unit or zero column steps and forward rows: the block kernel's layouts.
-      const c = collapseDims(outShape, [a, b]);
-      const rank = c.shape.length;
-      if (rank >= 1 && rank <= 2) {
-        const cols = c.shape[rank - 1];
-        const rows = rank === 2 ? c.shape[0] : 1;
-        const operand = (v: View<TypedArray>, i: number) => {
-          const colStep = c.strides[i][rank - 1];
-          const rowStride = rank === 2 ? c.strides[i][0] : 0;
-          return (colStep === 0 || colStep === 1) && rowStride >= 0
-            ? { data: v.data as Float32Array, start: c.offsets[i], rowStride, colStep: colStep as 0 | 1 }
-            : null;
-        };
-        const oa = operand(a, 0);
-        const ob = operand(b, 1);
-        if (oa !== null && ob !== null) {
-          const out = new Float32Array(size);
-          if (math.binary(op as F32BinaryOp, oa, ob, rows, cols, out)) return out;
-        }
+      const block = blockOperands([a, b], outShape);
+      if (block !== null) {
+        const out = new Float32Array(size);
+        if (math.binary(op as F32BinaryOp, block.operands[0], block.operands[1], block.rows, block.cols, out)) return out;
       }
     }
     return reference.binary(op, a, b, outShape, outDtype);
+  };
+
+  const where = (cond: View<TypedArray>, a: View<TypedArray>, b: View<TypedArray>, outShape: readonly number[], outDtype: DType): TypedArray => {
+    const size = sizeOf(outShape);
+    if (math !== null && outDtype === 'float32' && size >= MATH_MIN_ELEMENTS) {
+      checkShape('where', 'cond', cond, outShape);
+      checkShape('where', 'a', a, outShape);
+      checkShape('where', 'b', b, outShape);
+      checkView('where', 'cond', cond);
+      checkView('where', 'a', a);
+      checkView('where', 'b', b);
+      const block = blockOperands([cond, a, b], outShape);
+      if (block !== null) {
+        const [c, x, y] = block.operands;
+        const out = new Float32Array(size);
+        if (math.where(c, x, y, block.rows, block.cols, out)) return out;
+      }
+    }
+    return reference.where(cond, a, b, outShape, outDtype);
   };
 
   // Layer and RMS norm in float32 over rows of at least one vector's width.
@@ -230,6 +250,7 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     matmul,
     unary,
     binary,
+    where,
     softmax,
     layerNorm,
     rmsNorm,

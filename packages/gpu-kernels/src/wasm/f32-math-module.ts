@@ -20,13 +20,13 @@
  * the host pads (softmax rows with -Infinity, which adds exp(-Infinity) = 0 to the sum).
  */
 import { FunctionBuilder, f32, i32, mul, add, type Code } from './code.js';
-import { F32_BINARY_OPS, binaryFunction } from './f32-binary-functions.js';
+import { F32_BINARY_OPS, binaryFunction, whereFunction } from './f32-binary-functions.js';
 import { normFunction } from './f32-norm-functions.js';
 import { ModuleBuilder } from './module-builder.js';
 import { op } from './opcodes.js';
 
 /** The elementwise maps this module exports, by the UnaryOp they implement. */
-export const F32_MAP_OPS = ['exp', 'sigmoid', 'silu', 'gelu', 'gelu_tanh', 'neg', 'abs', 'relu', 'square', 'sqrt', 'reciprocal'] as const;
+export const F32_MAP_OPS = ['exp', 'expm1', 'sigmoid', 'silu', 'gelu', 'gelu_tanh', 'neg', 'abs', 'relu', 'square', 'sqrt', 'reciprocal'] as const;
 export type F32MapOp = (typeof F32_MAP_OPS)[number];
 
 const f32Bytes = (v: number) => [...new Uint8Array(new Float32Array([v, v, v, v]).buffer)];
@@ -96,22 +96,17 @@ function declareExpLocals(f: FunctionBuilder): void {
 }
 
 /**
- * Code leaving e^(x + lo) (f32x4) on the stack; `x` is evaluated once. `lo`, when given, is a small correction
- * (|lo| < 2) that joins after the range reduction, so an argument known to more than float32 precision as
- * x + lo keeps it: x - n ln2_hi is exact when x and n ln2 are close.
+ * Range reduction x = n ln 2 + r into locals ex (x clamped), en (n as f32), ei (n as i32) and er (r), adding the
+ * small correction `lo` (|lo| < 2) after the reduction when given, so an argument known to more than float32
+ * precision as x + lo keeps it: x - n ln2_hi is exact when x and n ln2 are close.
+ *
+ * n = round(x log2 e) comes from the 1.5 * 2^23 shifter: adding it leaves the rounded integer in the low
+ * significand bits (so its bits minus the shifter's are n as an i32), subtracting it again gives n as a float.
+ * That is cheaper on x64 than f32x4.nearest + i32x4.trunc_sat_f32x4_s, which V8 expands into a fix-up sequence.
+ * The clamps use pmin/pmax with x first, which keep a NaN x (and are single instructions, unlike IEEE min/max).
  */
-function expOf(f: FunctionBuilder, x: Code, lo: Code | null = null, nonPositive = false): Code {
-  const poly: Code[] = [];
-  // Horner from the top: ((1/7! r + 1/6!) r + ...) r + 1.
-  const inv = [1, 1, 1 / 2, 1 / 6, 1 / 24, 1 / 120, 1 / 720, 1 / 5040];
-  let p: Code = lanes(inv[7]);
-  for (let k = 6; k >= 0; k--) p = madd(p, f.get('er'), lanes(inv[k]));
-  poly.push(f.set('ep', p));
-  // n = round(x log2 e) by the 1.5 * 2^23 shifter: adding it leaves the rounded integer in the low significand
-  // bits (so its bits minus the shifter's are n as an i32), subtracting it again gives n as a float. Cheaper on
-  // x64 than f32x4.nearest + i32x4.trunc_sat_f32x4_s, which V8 expands into a fix-up sequence. The clamps use
-  // pmin/pmax with x first, which keep a NaN x (and are single instructions, unlike the IEEE min/max).
-  const reduce = (hi: number | null, lowLimit: number): Code[] => [
+function reduceArgument(f: FunctionBuilder, x: Code, lo: Code | null, hi: number | null, lowLimit: number): Code {
+  return [
     f.set('ex', [hi === null ? x : [x, lanes(hi), op.f32x4Pmin], lanes(lowLimit), op.f32x4Max]),
     lo === null ? [] : f.set('el', lo),
     f.set('en', fadd(fmul(lo === null ? f.get('ex') : fadd(f.get('ex'), f.get('el')), lanes(LOG2E)), lanes(SHIFTER))),
@@ -119,20 +114,57 @@ function expOf(f: FunctionBuilder, x: Code, lo: Code | null = null, nonPositive 
     f.set('en', fsub(f.get('en'), lanes(SHIFTER))), // n as f32
     f.set('er', fsub(fsub(f.get('ex'), fmul(f.get('en'), lanes(LN2_HI))), fmul(f.get('en'), lanes(LN2_LO)))),
     lo === null ? [] : f.set('er', fadd(f.get('er'), f.get('el'))),
-    poly,
   ];
-  if (nonPositive) {
-    // Softmax's x - max <= 0: no overflow, and values below e^-87.7 (under 2^-126) may flush to 0, so one scale
-    // 2^n with n in [-127, 0] does: n = -127 gives exponent bits 0, which is 0.
-    return [reduce(null, SOFTMAX_EXP_LO), fmul(f.get('ep'), [iadd(f.get('ei'), ilanes(127)), i32(23), op.i32x4Shl])];
-  }
+}
+
+/** 2^n for the i32 lanes of `n`, which must lie in [-127, 127] (-127 gives 0). */
+const pow2 = (n: Code): Code => [iadd(n, ilanes(127)), i32(23), op.i32x4Shl];
+
+/** Horner's rule for e^r - 1 = r (1 + r (1/2 + r (1/6 + ... + r / 7!))): no leading 1, so small r keeps its digits. */
+function expm1Poly(f: FunctionBuilder): Code {
+  const inv = [1, 1 / 2, 1 / 6, 1 / 24, 1 / 120, 1 / 720, 1 / 5040];
+  let p: Code = lanes(inv[6]);
+  for (let k = 5; k >= 0; k--) p = madd(p, f.get('er'), lanes(inv[k]));
+  return fmul(p, f.get('er'));
+}
+
+/**
+ * Code leaving e^(x + lo) (f32x4) on the stack; `x` is evaluated once (see reduceArgument for `lo`). With
+ * `nonPositive` (softmax's x - max <= 0) there is no overflow, and values below e^-87.7 (under 2^-126) may flush to
+ * 0, so one scale 2^n with n in [-127, 0] does; otherwise 2^n goes in two halves, so results overflow to Infinity
+ * and underflow through the subnormals as they should.
+ */
+function expOf(f: FunctionBuilder, x: Code, lo: Code | null = null, nonPositive = false): Code {
+  // e^r = 1 + (e^r - 1): the same Horner chain, one add more.
+  const poly: Code = f.set('ep', fadd(expm1Poly(f), lanes(1)));
+  if (nonPositive) return [reduceArgument(f, x, lo, null, SOFTMAX_EXP_LO), poly, fmul(f.get('ep'), pow2(f.get('ei')))];
   return [
-    reduce(EXP_HI, EXP_LO), // n in [-150, 129]
+    reduceArgument(f, x, lo, EXP_HI, EXP_LO), // n in [-150, 129]
+    poly,
     f.set('eh', [f.get('ei'), i32(1), op.i32x4ShrS]), // n = h + (n - h), each half a normal exponent
-    fmul(
-      fmul(f.get('ep'), [iadd(f.get('eh'), ilanes(127)), i32(23), op.i32x4Shl]),
-      [iadd(isub(f.get('ei'), f.get('eh')), ilanes(127)), i32(23), op.i32x4Shl],
-    ),
+    fmul(fmul(f.get('ep'), pow2(f.get('eh'))), pow2(isub(f.get('ei'), f.get('eh')))),
+  ];
+}
+
+/**
+ * e^x - 1 (f32x4) of the vector in local `x`: 2^n (e^r - 1) + (2^n - 1), exact in its last step for n <= 24 and
+ * without cancellation (the result is at least half the larger term); n = 0 gives e^r - 1 itself, which keeps
+ * the relative accuracy of small x, and +-0 pass through (expm1(-0) = -0). Above n = 24, 2^n - 1 rounds to 2^n
+ * and it is e^x.
+ */
+function expm1Of(f: FunctionBuilder): Code {
+  return [
+    reduceArgument(f, f.get('x'), null, EXP_HI, SOFTMAX_EXP_LO), // n in [-127, 129]; e^-88 - 1 is -1 in float32
+    f.set('ep', expm1Poly(f)), // e^r - 1
+    f.set('eh', [f.get('ei'), ilanes(24), op.i32x4GtS]), // lanes where n > 24
+    f.set('se', pow2([f.get('ei'), ilanes(24), op.i32x4MinS])), // 2^min(n, 24)
+    f.set('sp', fadd(fmul(f.get('ep'), f.get('se')), fsub(f.get('se'), lanes(1)))), // n <= 24
+    // n > 24: e^x = (e^r - 1 + 1) 2^h 2^(n - h).
+    f.set('sv', [f.get('ei'), i32(1), op.i32x4ShrS]),
+    f.set('sv', fmul(fmul(fadd(f.get('ep'), lanes(1)), pow2(f.get('sv'))), pow2(isub(f.get('ei'), f.get('sv'))))),
+    f.set('sp', [f.get('sv'), f.get('sp'), f.get('eh'), op.v128Bitselect]),
+    f.set('sp', [f.get('ep'), f.get('sp'), [f.get('ei'), ilanes(0), op.i32x4Eq], op.v128Bitselect]), // n = 0: e^r - 1
+    [f.get('x'), f.get('sp'), [f.get('x'), lanes(0), op.f32x4Eq], op.v128Bitselect], // +-0 as is: expm1(-0) = -0
   ];
 }
 
@@ -207,6 +239,8 @@ function mapFunction(opName: F32MapOp): { fn: FunctionBuilder; body: Code } {
       ? exact[opName]
       : opName === 'exp'
       ? expOf(f, x)
+      : opName === 'expm1'
+      ? expm1Of(f)
       : opName === 'sigmoid'
         ? sigmoidOf(f, x)
         : opName === 'silu'
@@ -268,7 +302,7 @@ function softmaxFunction(): { fn: FunctionBuilder; body: Code } {
 
 /**
  * The module's bytes, on an imported memory env.memory: one export per map op (named as the op), `softmax`, and
- * `binary_<op>` per binary op (f32-binary-functions.ts), and `norm` (f32-norm-functions.ts).
+ * `binary_<op>` per binary op and `where` (f32-binary-functions.ts), and `norm` (f32-norm-functions.ts).
  */
 export function buildF32MathModule(maximumPages: number, relaxedSimd = false): Uint8Array<ArrayBuffer> {
   fused = relaxedSimd;
@@ -285,6 +319,8 @@ export function buildF32MathModule(maximumPages: number, relaxedSimd = false): U
   }
   const norm = normFunction();
   m.addFunction('norm', norm.fn, norm.body);
+  const where = whereFunction();
+  m.addFunction('where', where.fn, where.body);
   fused = false;
   return m.encode();
 }

@@ -27,6 +27,7 @@ export class F32Math {
   private readonly maps: Record<F32MapOp, MapFn>;
   private readonly softmaxRows: (src: number, dst: number, rows: number, cols: number) => void;
   private readonly binaries: Record<F32BinaryOp, BinaryFn>;
+  private readonly whereRows: (...args: number[]) => void;
   private readonly normRows: (src: number, dst: number, w: number, b: number, rows: number, cols: number, mean: number, rstd: number, eps: number, rms: number) => void;
 
   /** @param relaxedSimd evaluate the polynomials with relaxed-SIMD FMA (the engine must support it). */
@@ -37,6 +38,7 @@ export class F32Math {
     this.maps = Object.fromEntries(F32_MAP_OPS.map((name) => [name, exports[name] as MapFn])) as Record<F32MapOp, MapFn>;
     this.softmaxRows = exports.softmax as (src: number, dst: number, rows: number, cols: number) => void;
     this.normRows = exports.norm as F32Math['normRows'];
+    this.whereRows = exports.where as (...args: number[]) => void;
     this.binaries = Object.fromEntries(F32_BINARY_OPS.map((name) => [name, exports[`binary_${name}`] as BinaryFn])) as Record<F32BinaryOp, BinaryFn>;
   }
 
@@ -46,19 +48,39 @@ export class F32Math {
    * done nothing, when the operands would not fit the module's memory.
    */
   binary(op: F32BinaryOp, a: BlockOperand, b: BlockOperand, rows: number, cols: number, out: Float32Array): boolean {
-    const span = (o: BlockOperand) => (rows - 1) * o.rowStride + (cols - 1) * o.colStep + 1;
-    const na = span(a);
-    const nb = span(b);
-    const bAt = (na + 3) & ~3; // element offsets in memory: a, then b, then the output, 16-byte aligned
-    const outAt = bAt + ((nb + 3) & ~3);
-    const bytes = (outAt + rows * cols) * 4;
+    return this.block([a, b], rows, cols, out, (p, o) =>
+      this.binaries[op](p[0], a.rowStride * 4, a.colStep, p[1], b.rowStride * 4, b.colStep, o, rows, cols),
+    );
+  }
+
+  /** out[r * cols + c] = cond(r, c) != 0 ? a(r, c) : b(r, c); false (nothing done) when it would not fit. */
+  where(cond: BlockOperand, a: BlockOperand, b: BlockOperand, rows: number, cols: number, out: Float32Array): boolean {
+    return this.block([cond, a, b], rows, cols, out, (p, o) =>
+      this.whereRows(p[0], cond.rowStride * 4, cond.colStep, p[1], a.rowStride * 4, a.colStep, p[2], b.rowStride * 4, b.colStep, o, rows, cols),
+    );
+  }
+
+  /**
+   * Copy each operand's span into memory once (a broadcast bias row once, not per row), run `kernel` on their
+   * byte addresses and the output's, and copy the (rows, cols) result out. Row strides must be >= 0.
+   */
+  private block(operands: readonly BlockOperand[], rows: number, cols: number, out: Float32Array, kernel: (at: number[], outAt: number) => void): boolean {
+    const at: number[] = [];
+    let next = 0; // element offset of the next operand, 16-byte aligned
+    for (const o of operands) {
+      at.push(next);
+      next += ((rows - 1) * o.rowStride + (cols - 1) * o.colStep + 1 + 3) & ~3;
+    }
+    const bytes = (next + rows * cols) * 4;
     if (bytes > MAX_PAGES * PAGE) return false;
     this.reserve(bytes);
     const heap = new Float32Array(this.memory.buffer);
-    heap.set(a.data.subarray(a.start, a.start + na), 0);
-    heap.set(b.data.subarray(b.start, b.start + nb), bAt);
-    this.binaries[op](0, a.rowStride * 4, a.colStep, bAt * 4, b.rowStride * 4, b.colStep, outAt * 4, rows, cols);
-    out.set(heap.subarray(outAt, outAt + rows * cols));
+    operands.forEach((o, k) => {
+      const span = (rows - 1) * o.rowStride + (cols - 1) * o.colStep + 1;
+      heap.set(o.data.subarray(o.start, o.start + span), at[k]);
+    });
+    kernel(at.map((e) => e * 4), next * 4);
+    out.set(heap.subarray(next, next + rows * cols));
     return true;
   }
 
