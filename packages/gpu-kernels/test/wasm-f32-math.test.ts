@@ -37,7 +37,7 @@ function worst(op: UnaryOp, xs: Float32Array): { ulp: number; at: number } {
 /** Relative error bound of float32 tanh-GELU at x: 4 ulp, plus the argument 2u's rounding (a few ulp of |2u|). */
 const geluTanhBound = (x: number) => 2 * Math.sqrt(2 / Math.PI) * Math.abs(x + 0.044715 * x ** 3) * 2 ** -22 + 4 * 2 ** -24;
 /** Relative bounds of the other ops, from the tests above. */
-const BOUND = { exp: 2 * 2 ** -23, expm1: 3 * 2 ** -23, sigmoid: 4 * 2 ** -23, silu: 4 * 2 ** -23, gelu: 1e-6 } as const;
+const BOUND = { exp: 2 * 2 ** -23, expm1: 3 * 2 ** -23, erf: 4 * 2 ** -23, sigmoid: 4 * 2 ** -23, silu: 4 * 2 ** -23, gelu: 1e-6 } as const;
 
 const grid = (lo: number, hi: number, n: number) => Float32Array.from({ length: n }, (_, i) => lo + ((hi - lo) * i) / (n - 1));
 
@@ -65,6 +65,18 @@ describe('wasm float32 transcendental kernels', () => {
     const got = W.unary('expm1', view(edge), 'float32') as Float32Array;
     expect(Object.is(got[0], -0)).toBe(true);
     expect(Array.from(got.subarray(1, 7))).toEqual([0, Infinity, -1, Number.NaN, Infinity, -1]);
+  });
+
+  it('erf is within 4 ulp over [-6, 6], small arguments relatively exact, odd, and +-1 beyond', () => {
+    expect(worst('erf', grid(-6, 6, 200_001)).ulp).toBeLessThanOrEqual(4);
+    const small = Float32Array.from({ length: 20_001 }, (_, i) => (i - 10_000) * 5e-5 * 10 ** ((i % 7) - 6));
+    expect(worst('erf', small).ulp).toBeLessThanOrEqual(3);
+    const edge = new Float32Array(36).fill(0.5);
+    edge.set([-0, 0, Infinity, -Infinity, Number.NaN, 12, -12, 0.5, -0.5]);
+    const got = W.unary('erf', view(edge), 'float32') as Float32Array;
+    expect(Object.is(got[0], -0)).toBe(true);
+    expect(Array.from(got.subarray(1, 7))).toEqual([0, 1, -1, Number.NaN, 1, -1]);
+    expect(got[8]).toBe(-got[7]);
   });
 
   it('sigmoid and SiLU are within 4 ulp over [-80, 80], down to the subnormals', () => {
@@ -106,7 +118,7 @@ describe('wasm float32 transcendental kernels', () => {
     fc.assert(
       fc.property(fc.float32Array({ minLength: 33, maxLength: 300, noDefaultInfinity: true, min: -50, max: 50 }), (xs) => {
         const copy = xs.slice();
-        for (const op of ['exp', 'expm1', 'sigmoid', 'silu', 'gelu', 'gelu_tanh'] as const) {
+        for (const op of ['exp', 'expm1', 'erf', 'sigmoid', 'silu', 'gelu', 'gelu_tanh'] as const) {
           const got = W.unary(op, view(xs), 'float32') as Float32Array;
           const want = R.unary(op, view(Float64Array.from(xs)), 'float64') as Float64Array;
           for (let i = 0; i < xs.length; i++) {

@@ -26,7 +26,7 @@ import { ModuleBuilder } from './module-builder.js';
 import { op } from './opcodes.js';
 
 /** The elementwise maps this module exports, by the UnaryOp they implement. */
-export const F32_MAP_OPS = ['exp', 'expm1', 'sigmoid', 'silu', 'gelu', 'gelu_tanh', 'neg', 'abs', 'relu', 'square', 'sqrt', 'reciprocal'] as const;
+export const F32_MAP_OPS = ['exp', 'expm1', 'erf', 'sigmoid', 'silu', 'gelu', 'gelu_tanh', 'neg', 'abs', 'relu', 'square', 'sqrt', 'reciprocal'] as const;
 export type F32MapOp = (typeof F32_MAP_OPS)[number];
 
 const f32Bytes = (v: number) => [...new Uint8Array(new Float32Array([v, v, v, v]).buffer)];
@@ -181,6 +181,33 @@ function sigmoidOf(f: FunctionBuilder, v: Code): Code {
   ];
 }
 
+/**
+ * erf(x) of the vector in local `x`: below |x| = 0.5 its Maclaurin series 2/sqrt(pi) sum (-1)^n x^(2n+1) /
+ * (n! (2n + 1)) to n = 7 (the first term left out is under 1e-9 relative), so small x keeps its relative accuracy;
+ * above, sign(x) (1 - erfc(|x|)) with the erfc fit below, where 1 - erfc >= 0.52 does not cancel.
+ */
+function erfOf(f: FunctionBuilder): Code {
+  let series: Code = lanes(((2 / Math.sqrt(Math.PI)) * (-1) ** 7) / (5040 * 15));
+  for (let n = 6; n >= 0; n--) {
+    let factorial = 1;
+    for (let k = 2; k <= n; k++) factorial *= k;
+    series = madd(series, f.get('z'), lanes(((2 / Math.sqrt(Math.PI)) * (-1) ** n) / (factorial * (2 * n + 1))));
+  }
+  let p: Code = lanes(ERFC[9]);
+  for (let k = 8; k >= 0; k--) p = madd(p, f.get('t'), lanes(ERFC[k]));
+  return [
+    f.set('xin', [f.get('x'), op.f32x4Abs]), // |x|
+    f.set('z', fmul(f.get('x'), f.get('x'))), // the series runs in x^2
+    f.set('q', fmul(series, f.get('x'))), // small |x|
+    f.set('xh', [f.get('xin'), lanes(10), op.f32x4Pmin]), // erfc(10) is 0 in float32: keeps t and exp finite
+    f.set('t', fdiv(lanes(1), fadd(lanes(1), fmul(f.get('xh'), lanes(0.5))))),
+    f.set('sp', fsub(lanes(1), fmul(f.get('t'), expOf(f, fadd([fmul(f.get('xh'), f.get('xh')), op.f32x4Neg], p))))), // 1 - erfc(|x|)
+    // Put x's sign on it (|x| < 0.5 lanes and NaN take the series), then choose by |x|.
+    f.set('sp', [[f.get('sp'), ilanes(0x7fffffff), op.v128And], [f.get('x'), ilanes(-0x80000000), op.v128And], op.v128Or]),
+    [f.get('sp'), f.get('q'), [f.get('xin'), lanes(0.5), op.f32x4Ge], op.v128Bitselect],
+  ];
+}
+
 /** GELU(x) = x erfc(-x / sqrt 2) / 2 of the vector in local `x` (which it clamps; the input stays in `xin`). */
 function geluOf(f: FunctionBuilder): Code {
   // z = |x| / sqrt 2; erfc(|y|) = t exp(-z^2 + P(t)); for x > 0, erfc(-z) = 2 - erfc(z).
@@ -241,6 +268,8 @@ function mapFunction(opName: F32MapOp): { fn: FunctionBuilder; body: Code } {
       ? expOf(f, x)
       : opName === 'expm1'
       ? expm1Of(f)
+      : opName === 'erf'
+      ? erfOf(f)
       : opName === 'sigmoid'
         ? sigmoidOf(f, x)
         : opName === 'silu'

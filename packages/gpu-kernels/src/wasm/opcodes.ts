@@ -77,6 +77,7 @@ export const op = {
   f32x4Le: simd(0x45),
   f32x4Ge: simd(0x46),
   v128And: simd(0x4e),
+  v128Or: simd(0x50),
   v128Bitselect: simd(0x52),
   f32x4Nearest: simd(0x6a),
   i32x4Eq: simd(0x37),
