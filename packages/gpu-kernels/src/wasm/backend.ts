@@ -8,6 +8,7 @@ import { checkView, isContiguous, sizeOf } from '../reference/strided.js';
 import type { AxisLayout, BinaryOp, NormParams, NormResult, UnaryOp, View } from '../types.js';
 import { F32_BINARY_OPS, type F32BinaryOp } from './f32-binary-functions.js';
 import { F32_MAP_OPS, type F32MapOp } from './f32-math-module.js';
+import { BufferPool } from './buffer-pool.js';
 import { F32Math, type BlockOperand } from './f32-math.js';
 import { detectFeatures, type WasmFeatures } from './features.js';
 import { GemmEngine } from './gemm-engine.js';
@@ -37,6 +38,8 @@ export interface WasmBackend extends SyncBackend<TypedArray> {
   readonly relaxedSimd: boolean;
   /** Stop the worker threads now (they never keep Node alive anyway); later matmuls run single-threaded. */
   terminate(): void;
+  /** The caching allocator of this backend's float32 results (see buffer-pool.ts); `pool.clear()` frees it. */
+  readonly pool: BufferPool;
 }
 
 const DEFAULT_THRESHOLD = 2 ** 21;
@@ -67,6 +70,7 @@ function resolveOptions(options: WasmBackendOptions): Required<WasmBackendOption
 
 let defaultEngine: { engine: GemmEngine | null; features: WasmFeatures; fallbacks: Map<string, string> } | null = null;
 let sharedMath: F32Math | null = null;
+let sharedPool: BufferPool | null = null;
 const MATH_OPS: ReadonlySet<string> = new Set(F32_MAP_OPS);
 const BINARY_OPS: ReadonlySet<string> = new Set(F32_BINARY_OPS);
 /** Below this many elements the reference loop is as fast as a trip through WebAssembly memory. */
@@ -130,7 +134,7 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     }
     const a32 = a instanceof Float32Array ? a : Float32Array.from(a);
     const b32 = b instanceof Float32Array ? b : Float32Array.from(b);
-    const out = engine.matmul(a32, b32, p);
+    const out = engine.matmul(a32, b32, p, alloc);
     const failure = engine.threadFailure;
     if (failure !== null && failure !== 'terminated' && !fallbacks.has('matmul:threads')) {
       fallbacks.set('matmul:threads', `single-threaded: ${failure}`);
@@ -138,6 +142,8 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     return out;
   };
 
+  const pool = isDefault ? (sharedPool ??= new BufferPool()) : new BufferPool();
+  const alloc = (n: number) => pool.take(n);
   const useFma = o.relaxedSimd && features.relaxedSimd;
   const math = !features.simd ? null : isDefault ? (sharedMath ??= new F32Math(useFma)) : new F32Math(useFma);
 
@@ -146,7 +152,7 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
       const n = sizeOf(x.shape);
       if (n >= MATH_MIN_ELEMENTS && isContiguous(x)) {
         checkView('unary', 'x', x);
-        const out = new Float32Array(n);
+        const out = alloc(n);
         math.map(op as F32MapOp, x.data, x.offset, n, out);
         return out;
       }
@@ -182,7 +188,7 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
       checkView('binary', 'b', b);
       const block = blockOperands([a, b], outShape);
       if (block !== null) {
-        const out = new Float32Array(size);
+        const out = alloc(size);
         if (math.binary(op as F32BinaryOp, block.operands[0], block.operands[1], block.rows, block.cols, out)) return out;
       }
     }
@@ -201,7 +207,7 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
       const block = blockOperands([cond, a, b], outShape);
       if (block !== null) {
         const [c, x, y] = block.operands;
-        const out = new Float32Array(size);
+        const out = alloc(size);
         if (math.where(c, x, y, block.rows, block.cols, out)) return out;
       }
     }
@@ -219,18 +225,18 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
       : false;
   const layerNorm = (x: TypedArray, weight: TypedArray | null, bias: TypedArray | null, dtype: DType, p: NormParams): NormResult<TypedArray> =>
     fastNorm(x, weight, bias, dtype, p, 'layerNorm')
-      ? math!.norm(x as Float32Array, weight as Float32Array | null, bias as Float32Array | null, p.rows, p.cols, p.eps, false)
+      ? math!.norm(x as Float32Array, weight as Float32Array | null, bias as Float32Array | null, p.rows, p.cols, p.eps, false, alloc)
       : reference.layerNorm(x, weight, bias, dtype, p);
   const rmsNorm = (x: TypedArray, weight: TypedArray | null, dtype: DType, p: NormParams): NormResult<TypedArray> =>
     fastNorm(x, weight, null, dtype, p, 'rmsNorm')
-      ? math!.norm(x as Float32Array, weight as Float32Array | null, null, p.rows, p.cols, p.eps, true)
+      ? math!.norm(x as Float32Array, weight as Float32Array | null, null, p.rows, p.cols, p.eps, true, alloc)
       : reference.rmsNorm(x, weight, dtype, p);
 
   const softmax = (x: TypedArray, dtype: DType, layout: AxisLayout, log: boolean): TypedArray => {
     const { outer, size, inner } = layout;
     if (math !== null && !log && dtype === 'float32' && inner === 1 && x instanceof Float32Array && outer * size >= MATH_MIN_ELEMENTS) {
       requireLength('softmax', 'x', x, outer * size);
-      const out = new Float32Array(outer * size);
+      const out = alloc(outer * size);
       math.softmax(x, 0, outer, size, out);
       return out;
     }
@@ -247,6 +253,9 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     threads: engine?.threads ?? 1,
     relaxedSimd: engine !== null && o.relaxedSimd && features.relaxedSimd,
     terminate: () => engine?.terminate(),
+    // A storage's last tensor let go of this handle: its buffer may serve the next result of the same length.
+    dispose: (h: TypedArray) => pool.give(h),
+    pool,
     matmul,
     unary,
     binary,

@@ -132,10 +132,13 @@ export class F32Math {
    * Layer norm (or RMS norm when `rms`) of each row of (rows, cols); cols > 0. Returns the output, the per-row
    * rstd and, for layer norm, the per-row mean, as the reference kernel does.
    */
-  norm(x: Float32Array, weight: Float32Array | null, bias: Float32Array | null, rows: number, cols: number, eps: number, rms: boolean): { out: Float32Array; mean?: Float32Array; rstd: Float32Array } {
-    const out = new Float32Array(rows * cols);
-    const mean = rms ? undefined : new Float32Array(rows);
-    const rstd = new Float32Array(rows);
+  norm(
+    x: Float32Array, weight: Float32Array | null, bias: Float32Array | null, rows: number, cols: number, eps: number, rms: boolean,
+    alloc: (n: number) => Float32Array = (n) => new Float32Array(n),
+  ): { out: Float32Array; mean?: Float32Array; rstd: Float32Array } {
+    const out = alloc(rows * cols);
+    const mean = rms ? undefined : alloc(rows);
+    const rstd = alloc(rows);
     const rowsPerBlock = Math.max(1, Math.floor(BLOCK / cols));
     const block = rowsPerBlock * cols;
     // Element offsets: input block, output block, w row, b row, then mean and rstd of a block (4-aligned).

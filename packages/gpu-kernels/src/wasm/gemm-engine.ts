@@ -57,10 +57,10 @@ export class GemmEngine {
   }
 
   /** float32 C[b] = op(A[b]) @ op(B[b]); the caller has validated the lengths. */
-  matmul(a: Float32Array, b: Float32Array, p: MatmulParams): Float32Array {
+  matmul(a: Float32Array, b: Float32Array, p: MatmulParams, alloc: (n: number) => Float32Array = (n) => new Float32Array(n)): Float32Array {
     const { batch, m, n, k, transA, transB, strideA, strideB } = p;
-    const out = new Float32Array(batch * m * n);
-    if (out.length === 0 || k === 0) return out;
+    if (batch * m * n === 0 || k === 0) return new Float32Array(batch * m * n); // zeros (k = 0) or empty
+    const out = alloc(batch * m * n);
     // C is padded to whole MR x NR tiles, so the micro-kernel never needs an edge case.
     const mp = align(m, MR);
     const np = align(n, NR);
