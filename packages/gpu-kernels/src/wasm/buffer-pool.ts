@@ -25,7 +25,7 @@ export class BufferPool {
   constructor(
     readonly maxBytes = 128 * 2 ** 20,
     readonly minLength = 4096,
-    readonly perLength = 4,
+    readonly perLength = 256,
   ) {}
 
   /** A Float32Array of `length` elements with unspecified contents (the caller overwrites all of it). */
