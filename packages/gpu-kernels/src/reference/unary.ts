@@ -61,11 +61,18 @@ export const unaryFns: Readonly<Record<UnaryOp, (x: number) => number>> = {
 
 /** Elementwise unary op over a strided view into a fresh contiguous array of `outDtype`. */
 export function unary(op: UnaryOp, x: View<TypedArray>, outDtype: DType): TypedArray {
-  const fn = unaryFns[op];
-  if (fn === undefined) throw new Error(`reference.unary: unknown op "${String(op)}"`);
+  if (unaryFns[op] === undefined) throw new Error(`reference.unary: unknown op "${String(op)}"`);
   checkView('unary', 'x', x);
+  return unaryInto(op, x, allocate(outDtype, sizeOf(x.shape)));
+}
+
+/**
+ * The same into `out` (of x's size, any dtype; every element is written), for a backend that brings its own
+ * buffers. The caller has checked `op` and the view.
+ */
+export function unaryInto<T extends TypedArray>(op: UnaryOp, x: View<TypedArray>, out: T): T {
+  const fn = unaryFns[op];
   const size = sizeOf(x.shape);
-  const out = allocate(outDtype, size);
   const src = x.data;
   if (isContiguous(x)) {
     // A contiguous identity is a copy (and cast): TypedArray.set converts exactly as element stores do.

@@ -3,6 +3,7 @@ import type { SyncBackend } from '../reference/index.js';
 import type { DType, MatmulParams, TypedArray } from '../types.js';
 import { collapseDims } from '../reference/blocked-walk.js';
 import { checkShape } from '../reference/binary.js';
+import { unaryFns, unaryInto } from '../reference/unary.js';
 import { requireLength } from '../reference/dtype.js';
 import { checkView, isContiguous, sizeOf } from '../reference/strided.js';
 import type { AxisLayout, BinaryOp, NormParams, NormResult, UnaryOp, View } from '../types.js';
@@ -156,6 +157,11 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
         math.map(op as F32MapOp, x.data, x.offset, n, out);
         return out;
       }
+    }
+    // Other float32 ops (strided copies of permuted views above all) run the reference loops into a pooled buffer.
+    if (outDtype === 'float32' && unaryFns[op] !== undefined) {
+      checkView('unary', 'x', x);
+      return unaryInto(op, x, alloc(sizeOf(x.shape)));
     }
     return reference.unary(op, x, outDtype);
   };
