@@ -146,7 +146,16 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
   const pool = isDefault ? (sharedPool ??= new BufferPool()) : new BufferPool();
   const alloc = (n: number) => pool.take(n);
   const useFma = o.relaxedSimd && features.relaxedSimd;
-  const math = !features.simd ? null : isDefault ? (sharedMath ??= new F32Math(useFma)) : new F32Math(useFma);
+  // An engine may refuse to compile the 16 kB module synchronously (old browsers' main threads did above 4 kB):
+  // the kernels then run on the reference code, and `fallbacks` says why.
+  let math: F32Math | null = null;
+  if (features.simd) {
+    try {
+      math = isDefault ? (sharedMath ??= new F32Math(useFma)) : new F32Math(useFma);
+    } catch (e) {
+      fallbacks.set('f32-math', `the float32 SIMD kernels could not be compiled (${e instanceof Error ? e.message : String(e)}); they run on the reference code`);
+    }
+  }
 
   const unary = (op: UnaryOp, x: View<TypedArray>, outDtype: DType): TypedArray => {
     if (math !== null && MATH_OPS.has(op) && x.dtype === 'float32' && outDtype === 'float32' && x.data instanceof Float32Array) {
