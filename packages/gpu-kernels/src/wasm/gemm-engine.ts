@@ -15,6 +15,9 @@ export interface GemmEngineOptions {
 }
 
 const PAGE = 65536;
+/** Straggling calls in a row before the engine runs single-threaded for a while, and for how many calls. */
+const STRIKES = 3;
+const SOLO_CALLS = 64;
 /** 4 GiB, the wasm32 limit; a shared memory must declare its maximum. */
 const MAX_PAGES = 65536;
 const align = (x: number, to: number) => Math.ceil(x / to) * to;
@@ -33,6 +36,8 @@ export class GemmEngine {
   private readonly gemm: (...args: number[]) => void;
   private readonly pool: GemmThreadPool | null;
   private readonly packBytes = PACK_A_BYTES + PACK_B_BYTES;
+  private strikes = 0;
+  private soloCalls = 0;
 
   constructor(private readonly options: GemmEngineOptions) {
     const shared = options.threads > 1;
@@ -83,6 +88,7 @@ export class GemmEngine {
     ];
     const pack = { packIndex: ARG.packA, bytes: this.packBytes, bOffset: PACK_A_BYTES };
     const ran = split !== null && this.pool !== null && this.pool.run(args, split, pack, (a) => this.gemm(...a));
+    if (ran) this.noteStraggling(this.pool!.lastOwnMs, this.pool!.lastWaitMs);
     if (!ran) {
       // One thread for the whole output (also after a worker failure: the first k block overwrites what it left).
       this.gemm(...args);
@@ -112,12 +118,30 @@ export class GemmEngine {
   private partition(batch: number, m: number, n: number, k: number): Split | null {
     const t = this.threads;
     if (!this.pool || this.pool.failed !== null || t === 1 || batch * m * n * k < this.options.threadThreshold) return null;
+    if (this.soloCalls > 0) {
+      this.soloCalls--;
+      return null;
+    }
     if (batch >= t) return { index: ARG.batch0, unit: 1, extent: batch, chunks: Math.min(batch, 4 * t) };
     const cols = Math.ceil(n / NR);
     const rows = Math.ceil(m / MR);
     if (n >= m && cols >= 2) return { index: ARG.j0, unit: NR, extent: n, chunks: Math.min(cols, 2 * t) };
     if (rows >= 2) return { index: ARG.i0, unit: MR, extent: m, chunks: Math.min(rows, 2 * t) };
     return null;
+  }
+
+  /**
+   * When the machine is oversubscribed (other processes on our cores), a worker the OS does not run stalls the
+   * synchronous join, and two threads run slower than one. After STRIKES calls in a row in which the caller
+   * waited longer for the workers than it computed itself, the next SOLO_CALLS large products run on the calling
+   * thread alone; then threads are tried again.
+   */
+  private noteStraggling(ownMs: number, waitMs: number): void {
+    this.strikes = waitMs > ownMs && waitMs > 0.2 ? this.strikes + 1 : 0;
+    if (this.strikes >= STRIKES) {
+      this.strikes = 0;
+      this.soloCalls = SOLO_CALLS;
+    }
   }
 
   /** Lay out the packing buffers, then A, B and C, growing memory when needed. */

@@ -114,6 +114,9 @@ export class GemmThreadPool {
   private seq = 0;
   private started = false;
   private failure: string | null = null;
+  /** The last run's time computing on the calling thread, and waiting for the workers after that (ms). */
+  lastOwnMs = 0;
+  lastWaitMs = 0;
 
   /**
    * @param workerCount workers besides the caller.
@@ -154,6 +157,7 @@ export class GemmThreadPool {
     mine[pack.packIndex] = 0;
     mine[pack.packIndex + 1] = pack.bOffset;
     let error: unknown = null;
+    const t0 = performance.now();
     try {
       for (let c = Atomics.add(ctl, NEXT, 1); c < split.chunks; c = Atomics.add(ctl, NEXT, 1)) {
         [mine[split.index], mine[split.index + 1]] = chunkRange(split, c);
@@ -162,10 +166,13 @@ export class GemmThreadPool {
     } catch (e) {
       error = e;
     }
+    const t1 = performance.now();
     // Every worker must count itself done before the memory is reused, even one that found no chunk left.
     for (let done = Atomics.load(ctl, DONE); done < this.workerCount; done = Atomics.load(ctl, DONE)) {
       Atomics.wait(ctl, DONE, done);
     }
+    this.lastOwnMs = t1 - t0;
+    this.lastWaitMs = performance.now() - t1;
     if (error !== null) throw error;
     if (Atomics.load(ctl, ERROR) !== 0) {
       this.failure = 'a worker thread failed while computing';
