@@ -322,3 +322,39 @@ describe('wasm float32 where', () => {
     }
   });
 });
+
+describe('wasm float32 depthwise convolution', () => {
+  const out = (size: number, k: number, pad: number, dil: number) => size + 2 * pad - dil * (k - 1);
+  it('matches the float64 reference for kernel sizes, paddings, dilations and batches (conv2d and conv1d)', () => {
+    for (const [n, c, h, w, kH, kW, padH, padW, dH, dW] of [
+      [1, 3, 14, 14, 3, 3, 1, 1, 1, 1], // a PEG
+      [2, 5, 7, 9, 3, 5, 0, 2, 1, 1],
+      [1, 4, 8, 8, 3, 3, 2, 2, 2, 2],
+      [2, 2, 1, 33, 1, 4, 0, 3, 1, 1], // Mamba's causal conv1d as conv2d
+      [1, 1, 5, 6, 5, 6, 4, 5, 1, 1],
+    ] as const) {
+      const hOut = out(h, kH, padH, dH);
+      const wOut = out(w, kW, padW, dW);
+      const x = Float32Array.from({ length: n * c * h * w }, (_, i) => Math.sin(i * 0.7) * 2);
+      const wt = Float32Array.from({ length: c * kH * kW }, (_, i) => Math.cos(i * 1.1));
+      const p = { n, cIn: c, h, w, cOut: c, kH, kW, strideH: 1, strideW: 1, padH, padW, dilationH: dH, dilationW: dW, groups: c, hOut, wOut };
+      const got = W.conv2d(x, wt, 'float32', p) as Float32Array;
+      const want = R.conv2d(Float64Array.from(x), Float64Array.from(wt), 'float64', p) as Float64Array;
+      expect(got.length).toBe(want.length);
+      // A sum of kH * kW float32 products: a few ulp of the sum of |terms|.
+      for (let i = 0; i < got.length; i++) expect(Math.abs(got[i] - want[i])).toBeLessThan(4e-6 * kH * kW);
+    }
+    const p1 = { n: 2, cIn: 3, l: 20, cOut: 3, k: 4, stride: 1, pad: 3, dilation: 1, groups: 3, lOut: 23 };
+    const x1 = Float32Array.from({ length: 2 * 3 * 20 }, (_, i) => Math.sin(i));
+    const w1 = Float32Array.from({ length: 3 * 4 }, (_, i) => i / 7 - 0.5);
+    const got1 = W.conv1d(x1, w1, 'float32', p1) as Float32Array;
+    const want1 = R.conv1d(Float64Array.from(x1), Float64Array.from(w1), 'float64', p1) as Float64Array;
+    for (let i = 0; i < got1.length; i++) expect(Math.abs(got1[i] - want1[i])).toBeLessThan(2e-5);
+  });
+
+  it('rejects short buffers naming the argument', () => {
+    const p = { n: 1, cIn: 2, h: 4, w: 4, cOut: 2, kH: 3, kW: 3, strideH: 1, strideW: 1, padH: 1, padW: 1, dilationH: 1, dilationW: 1, groups: 2, hOut: 4, wOut: 4 };
+    expect(() => W.conv2d(new Float32Array(31), new Float32Array(18), 'float32', p)).toThrow(/x/);
+    expect(() => W.conv2d(new Float32Array(32), new Float32Array(17), 'float32', p)).toThrow(/weight/);
+  });
+});

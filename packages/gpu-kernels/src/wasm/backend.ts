@@ -6,7 +6,8 @@ import { checkShape } from '../reference/binary.js';
 import { unaryFns, unaryInto } from '../reference/unary.js';
 import { requireLength } from '../reference/dtype.js';
 import { checkView, isContiguous, sizeOf } from '../reference/strided.js';
-import type { AxisLayout, BinaryOp, NormParams, NormResult, UnaryOp, View } from '../types.js';
+import type { AxisLayout, BinaryOp, Conv1dParams, Conv2dParams, NormParams, NormResult, UnaryOp, View } from '../types.js';
+import { conv1dAsConv2d } from '../reference/conv.js';
 import { F32_BINARY_OPS, type F32BinaryOp } from './f32-binary-functions.js';
 import { F32_MAP_OPS, type F32MapOp } from './f32-math-module.js';
 import { BufferPool } from './buffer-pool.js';
@@ -103,8 +104,8 @@ function makeEngine(o: Required<WasmBackendOptions>): { engine: GemmEngine | nul
  *
  * float32 exp, sigmoid, SiLU and GELU (exact and tanh) on contiguous input, float32 softmax along the last
  * axis, and float32 arithmetic, comparisons and `where` whose operands merge to (rows, cols) blocks with unit or
- * zero column steps (same shapes, a broadcast bias row, a per-row scale, a scalar), and float32 layer and RMS norm
- * run in WebAssembly SIMD
+ * zero column steps (same shapes, a broadcast bias row, a per-row scale, a scalar), float32 layer and RMS norm, and
+ * float32 depthwise convolution at stride 1 run in WebAssembly SIMD
  * (f32-math-module.ts): V8's Math.exp alone costs about 10 ns an element, and these
  * were most of a ViT forward pass outside its matmuls. Their float32 results are within a few ulp of the float64
  * reference (see that file), not correctly rounded as the reference's are.
@@ -247,6 +248,29 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
       ? math!.norm(x as Float32Array, weight as Float32Array | null, null, p.rows, p.cols, p.eps, true, alloc)
       : reference.rmsNorm(x, weight, dtype, p);
 
+  // Depthwise conv at stride 1 in float32 (a PEG, Mamba's conv1d); everything else is the reference kernel.
+  const conv2d = (x: TypedArray, weight: TypedArray, dtype: DType, p: Conv2dParams): TypedArray => {
+    const depthwise = p.groups === p.cIn && p.cOut === p.cIn && p.strideH === 1 && p.strideW === 1;
+    if (math !== null && dtype === 'float32' && depthwise && x instanceof Float32Array && weight instanceof Float32Array) {
+      requireLength('conv2d', 'x', x, p.n * p.cIn * p.h * p.w);
+      requireLength('conv2d', 'weight', weight, p.cOut * p.kH * p.kW);
+      const out = alloc(p.n * p.cOut * p.hOut * p.wOut);
+      // The weight repeats per image: planes of image b use filters 0..C-1 again.
+      let ok = true;
+      for (let b = 0; b < p.n && ok; b++) {
+        const plane = p.cIn * p.h * p.w;
+        ok = math.depthwise(
+          x.subarray(b * plane, (b + 1) * plane), weight, p.cIn, p.h, p.w, p.kH, p.kW, p.padH, p.padW,
+          p.dilationH, p.dilationW, p.hOut, p.wOut, out.subarray(b * p.cOut * p.hOut * p.wOut),
+        );
+      }
+      if (ok) return out;
+    }
+    return reference.conv2d(x, weight, dtype, p);
+  };
+  const conv1d = (x: TypedArray, weight: TypedArray, dtype: DType, p: Conv1dParams): TypedArray =>
+    dtype === 'float32' ? conv2d(x, weight, dtype, conv1dAsConv2d(p)) : reference.conv1d(x, weight, dtype, p);
+
   const softmax = (x: TypedArray, dtype: DType, layout: AxisLayout, log: boolean): TypedArray => {
     const { outer, size, inner } = layout;
     if (math !== null && !log && dtype === 'float32' && inner === 1 && x instanceof Float32Array && outer * size >= MATH_MIN_ELEMENTS) {
@@ -278,6 +302,8 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     softmax,
     layerNorm,
     rmsNorm,
+    conv1d,
+    conv2d,
   };
 }
 

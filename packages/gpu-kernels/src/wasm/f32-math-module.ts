@@ -21,6 +21,7 @@
  */
 import { FunctionBuilder, f32, i32, mul, add, type Code } from './code.js';
 import { F32_BINARY_OPS, binaryFunction, whereFunction } from './f32-binary-functions.js';
+import { depthwiseFunction } from './f32-depthwise-functions.js';
 import { normFunction } from './f32-norm-functions.js';
 import { ModuleBuilder } from './module-builder.js';
 import { op } from './opcodes.js';
@@ -331,7 +332,8 @@ function softmaxFunction(): { fn: FunctionBuilder; body: Code } {
 
 /**
  * The module's bytes, on an imported memory env.memory: one export per map op (named as the op), `softmax`, and
- * `binary_<op>` per binary op and `where` (f32-binary-functions.ts), and `norm` (f32-norm-functions.ts).
+ * `binary_<op>` per binary op and `where` (f32-binary-functions.ts), `norm` (f32-norm-functions.ts) and
+ * `depthwise` (f32-depthwise-functions.ts).
  */
 export function buildF32MathModule(maximumPages: number, relaxedSimd = false): Uint8Array<ArrayBuffer> {
   fused = relaxedSimd;
@@ -350,6 +352,8 @@ export function buildF32MathModule(maximumPages: number, relaxedSimd = false): U
   m.addFunction('norm', norm.fn, norm.body);
   const where = whereFunction();
   m.addFunction('where', where.fn, where.body);
+  const dw = depthwiseFunction();
+  m.addFunction('depthwise', dw.fn, dw.body);
   fused = false;
   return m.encode();
 }

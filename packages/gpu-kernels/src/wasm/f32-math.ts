@@ -28,6 +28,7 @@ export class F32Math {
   private readonly softmaxRows: (src: number, dst: number, rows: number, cols: number) => void;
   private readonly binaries: Record<F32BinaryOp, BinaryFn>;
   private readonly whereRows: (...args: number[]) => void;
+  private readonly depthwisePlanes: (...args: number[]) => void;
   private readonly normRows: (src: number, dst: number, w: number, b: number, rows: number, cols: number, mean: number, rstd: number, eps: number, rms: number) => void;
 
   /** @param relaxedSimd evaluate the polynomials with relaxed-SIMD FMA (the engine must support it). */
@@ -39,6 +40,7 @@ export class F32Math {
     this.softmaxRows = exports.softmax as (src: number, dst: number, rows: number, cols: number) => void;
     this.normRows = exports.norm as F32Math['normRows'];
     this.whereRows = exports.where as (...args: number[]) => void;
+    this.depthwisePlanes = exports.depthwise as (...args: number[]) => void;
     this.binaries = Object.fromEntries(F32_BINARY_OPS.map((name) => [name, exports[`binary_${name}`] as BinaryFn])) as Record<F32BinaryOp, BinaryFn>;
   }
 
@@ -158,6 +160,40 @@ export class F32Math {
       rstd.set(heap.subarray(at.rstd, at.rstd + nr), r0);
     }
     return { out, mean, rstd };
+  }
+
+  /**
+   * Depthwise conv2d at stride 1 (one filter per channel): x (planes, h, w), weight (planes, kH, kW) into out
+   * (planes, hOut, wOut), padding (padH, padW) and dilation (dH, dW). Planes go through memory in groups, each
+   * with its zero border written out. False (nothing done) when one padded plane would not fit.
+   */
+  depthwise(
+    x: Float32Array, weight: Float32Array, planes: number, h: number, w: number, kH: number, kW: number,
+    padH: number, padW: number, dH: number, dW: number, hOut: number, wOut: number, out: Float32Array,
+  ): boolean {
+    const hp = h + 2 * padH;
+    const wp = w + 2 * padW;
+    const perPlane = hp * wp + hOut * wOut + kH * kW;
+    if (perPlane * 4 > MAX_PAGES * PAGE) return false;
+    const group = Math.max(1, Math.min(planes, Math.floor((4 * BLOCK) / perPlane)));
+    const wAt = group * hp * wp;
+    const outAt = wAt + group * kH * kW;
+    this.reserve((outAt + group * hOut * wOut) * 4);
+    const heap = new Float32Array(this.memory.buffer);
+    for (let c0 = 0; c0 < planes; c0 += group) {
+      const nc = Math.min(group, planes - c0);
+      heap.fill(0, 0, nc * hp * wp);
+      for (let c = 0; c < nc; c++) {
+        for (let r = 0; r < h; r++) {
+          const from = ((c0 + c) * h + r) * w;
+          heap.set(x.subarray(from, from + w), c * hp * wp + (r + padH) * wp + padW);
+        }
+      }
+      heap.set(weight.subarray(c0 * kH * kW, (c0 + nc) * kH * kW), wAt);
+      this.depthwisePlanes(0, outAt * 4, wAt * 4, nc, hp, wp, hOut, wOut, kH, kW, dH, dW);
+      out.set(heap.subarray(outAt, outAt + nc * hOut * wOut), c0 * hOut * wOut);
+    }
+    return true;
   }
 
   private reserve(bytes: number): void {
