@@ -4,7 +4,7 @@
  */
 import type { MatmulParams } from '../types.js';
 import { GEMM_PARAMS, MR, NR, PACK_A_BYTES, PACK_B_BYTES, buildGemmModule } from './gemm-module.js';
-import { GemmThreadPool, type Split } from './thread-pool.js';
+import { WasmThreadPool, type Split } from './thread-pool.js';
 
 export interface GemmEngineOptions {
   readonly relaxedSimd: boolean;
@@ -34,7 +34,7 @@ export class GemmEngine {
   readonly threads: number;
   private readonly memory: WebAssembly.Memory;
   private readonly gemm: (...args: number[]) => void;
-  private readonly pool: GemmThreadPool | null;
+  private readonly pool: WasmThreadPool | null;
   private readonly packBytes = PACK_A_BYTES + PACK_B_BYTES;
   private strikes = 0;
   private soloCalls = 0;
@@ -48,7 +48,7 @@ export class GemmEngine {
     const instance = new WebAssembly.Instance(module, { env: { memory: this.memory } });
     this.gemm = instance.exports.gemm as (...args: number[]) => void;
     this.threads = Math.max(1, options.threads);
-    this.pool = this.threads > 1 ? new GemmThreadPool(module, this.memory, this.threads - 1, GEMM_PARAMS.length) : null;
+    this.pool = this.threads > 1 ? new WasmThreadPool(module, this.memory, this.threads - 1, ['gemm']) : null;
   }
 
   /** Why threads are off after all (the workers failed), else null. */

@@ -1,5 +1,5 @@
 /**
- * Worker threads that run the exported `gemm` of one WebAssembly module on one shared memory, so that a call
+ * Worker threads that run exports of one WebAssembly module on one shared memory, so that a call
  * can be split over cores and still return synchronously: the caller writes each worker's arguments into a
  * shared control array, wakes it with Atomics.notify, computes its own share, and blocks in Atomics.wait until
  * every worker has counted itself done. No message passing happens per call.
@@ -25,6 +25,9 @@ const ERROR = 1;
 const NEXT = 2;
 const SEQ = 3;
 const STOP = 4;
+/** Which export this round calls, and how many arguments it takes. */
+const FN = 5;
+const NARGS = 6;
 const READY = 8;
 const MAX_WORKERS = 64;
 const ARGS = READY + MAX_WORKERS;
@@ -71,11 +74,12 @@ export function chunkRange(split: Split, c: number): [number, number] {
  */
 const WORKER_SOURCE = `
 const { workerData } = require('node:worker_threads');
-const { module, memory, control, thread, C } = workerData;
+const { module, memory, control, thread, C, exportNames } = workerData;
 const ctl = new Int32Array(control);
-let gemm = null;
+let fns = null;
 try {
-  gemm = new WebAssembly.Instance(module, { env: { memory } }).exports.gemm;
+  const exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
+  fns = exportNames.map((name) => exports[name]);
   Atomics.store(ctl, C.READY + thread - 1, 1);
 } catch (e) {
   Atomics.store(ctl, C.READY + thread - 1, -1);
@@ -88,17 +92,20 @@ for (;;) {
   const seq = Atomics.load(ctl, C.SEQ);
   if (seq === seen) continue;
   seen = seq;
-  const args = Array.from(ctl.subarray(C.ARGS, C.ARGS + C.NARGS));
+  const args = Array.from(ctl.subarray(C.ARGS, C.ARGS + ctl[C.NARGS]));
   const [index, unit, extent, chunks, bytes, bOffset, packIndex] = ctl.subarray(C.SPLIT, C.SPLIT + 7);
-  args[packIndex] = thread * bytes;
-  args[packIndex + 1] = thread * bytes + bOffset;
+  if (packIndex >= 0) {
+    args[packIndex] = thread * bytes;
+    args[packIndex + 1] = thread * bytes + bOffset;
+  }
   const units = Math.ceil(extent / unit);
   try {
+    if (fns === null) throw new Error('not instantiated');
+    const fn = fns[ctl[C.FN]];
     for (let c = Atomics.add(ctl, C.NEXT, 1); c < chunks; c = Atomics.add(ctl, C.NEXT, 1)) {
-      if (gemm === null) throw new Error('not instantiated');
       args[index] = Math.floor((c * units) / chunks) * unit;
       args[index + 1] = Math.min(extent, Math.floor(((c + 1) * units) / chunks) * unit);
-      gemm(...args);
+      fn(...args);
     }
   } catch (e) {
     Atomics.store(ctl, C.ERROR, 1);
@@ -108,7 +115,11 @@ for (;;) {
 }
 `;
 
-export class GemmThreadPool {
+/**
+ * Worker threads that run exports of one WebAssembly module on one shared memory (the GEMM's `gemm`, the float32
+ * module's kernels), each round one export over the chunks of a split.
+ */
+export class WasmThreadPool {
   private readonly ctl: Int32Array;
   private readonly workers: WorkerLike[] = [];
   private seq = 0;
@@ -120,16 +131,15 @@ export class GemmThreadPool {
 
   /**
    * @param workerCount workers besides the caller.
-   * @param nargs the number of i32 arguments of `gemm`.
+   * @param exportNames the exports a round may call (by index); each takes only i32 arguments.
    */
   constructor(
     private readonly module: WebAssembly.Module,
     private readonly memory: WebAssembly.Memory,
     readonly workerCount: number,
-    private readonly nargs: number,
+    private readonly exportNames: readonly string[] = ['gemm'],
   ) {
-    if (workerCount > MAX_WORKERS) throw new Error(`GemmThreadPool: expected at most ${MAX_WORKERS} workers; got ${workerCount}`);
-    if (nargs > MAX_ARGS) throw new Error(`GemmThreadPool: expected at most ${MAX_ARGS} arguments; got ${nargs}`);
+    if (workerCount > MAX_WORKERS) throw new Error(`WasmThreadPool: expected at most ${MAX_WORKERS} workers; got ${workerCount}`);
     this.ctl = new Int32Array(new SharedArrayBuffer(4 * CONTROL_LENGTH));
   }
 
@@ -143,19 +153,24 @@ export class GemmThreadPool {
    * chunks are done. Thread t (0 = caller) uses packing buffers at t * pack.bytes. Returns false, having
    * computed nothing, when the pool is unusable; the caller then computes alone.
    */
-  run(args: readonly number[], split: Split, pack: PackSlots, runHere: (args: number[]) => void): boolean {
+  run(args: readonly number[], split: Split, pack: PackSlots | null, runHere: (args: number[]) => void, fn = 0): boolean {
+    if (args.length > MAX_ARGS) throw new Error(`WasmThreadPool: expected at most ${MAX_ARGS} arguments; got ${args.length}`);
     if (!this.start()) return false;
     const ctl = this.ctl;
-    for (let i = 0; i < this.nargs; i++) ctl[ARGS + i] = args[i] | 0;
-    ctl.set([split.index, split.unit, split.extent, split.chunks, pack.bytes, pack.bOffset, pack.packIndex], SPLIT);
+    for (let i = 0; i < args.length; i++) ctl[ARGS + i] = args[i] | 0;
+    ctl[FN] = fn;
+    ctl[NARGS] = args.length;
+    ctl.set([split.index, split.unit, split.extent, split.chunks, pack?.bytes ?? 0, pack?.bOffset ?? 0, pack?.packIndex ?? -1], SPLIT);
     Atomics.store(ctl, DONE, 0);
     Atomics.store(ctl, NEXT, 0);
     // The Atomics.store of SEQ orders every write above before the workers' Atomics.load of it.
     Atomics.store(ctl, SEQ, ++this.seq);
     Atomics.notify(ctl, SEQ);
     const mine = [...args];
-    mine[pack.packIndex] = 0;
-    mine[pack.packIndex + 1] = pack.bOffset;
+    if (pack !== null) {
+      mine[pack.packIndex] = 0;
+      mine[pack.packIndex + 1] = pack.bOffset;
+    }
     let error: unknown = null;
     const t0 = performance.now();
     try {
@@ -205,13 +220,14 @@ export class GemmThreadPool {
       for (let w = 0; w < this.workerCount; w++) {
         const worker = new wt.Worker(WORKER_SOURCE, {
           eval: true,
-          name: `formers-wasm-gemm-${w + 1}`,
+          name: `formers-wasm-${this.exportNames[0]}-${w + 1}`,
           workerData: {
             module: this.module,
             memory: this.memory,
             control: this.ctl.buffer,
             thread: w + 1,
-            C: { DONE, ERROR, NEXT, SEQ, STOP, READY, ARGS, SPLIT, NARGS: this.nargs },
+            exportNames: this.exportNames,
+            C: { DONE, ERROR, NEXT, SEQ, STOP, FN, NARGS, READY, ARGS, SPLIT },
           },
         });
         worker.unref();
