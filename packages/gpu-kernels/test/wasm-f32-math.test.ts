@@ -358,3 +358,33 @@ describe('wasm float32 depthwise convolution', () => {
     expect(() => W.conv2d(new Float32Array(32), new Float32Array(17), 'float32', p)).toThrow(/weight/);
   });
 });
+
+describe('wasm float32 kernels on two threads', () => {
+  it('give bit-identical results to one thread for calls large enough to be split', () => {
+    const two = createWasmBackend({ threads: 2 });
+    const one = createWasmBackend({ threads: 1 });
+    const rows = 600;
+    const cols = 197; // not a multiple of 4: padded rows and scalar tails on both threads
+    const n = rows * cols;
+    const x = Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.37) * 6);
+    const v = { data: x, dtype: 'float32' as const, shape: [rows, cols], strides: [cols, 1], offset: 0 };
+    const bias = { data: Float32Array.from({ length: cols }, (_, i) => i / 50), dtype: 'float32' as const, shape: [rows, cols], strides: [0, 1], offset: 0 };
+    const same = (a: ArrayLike<number>, b: ArrayLike<number>) => expect(Array.from(a)).toEqual(Array.from(b));
+    for (const op of ['exp', 'gelu', 'erf', 'silu'] as const) same(two.unary(op, v, 'float32') as Float32Array, one.unary(op, v, 'float32') as Float32Array);
+    same(two.binary('add', v, bias, [rows, cols], 'float32') as Float32Array, one.binary('add', v, bias, [rows, cols], 'float32') as Float32Array);
+    same(two.where(v, bias, v, [rows, cols], 'float32') as Float32Array, one.where(v, bias, v, [rows, cols], 'float32') as Float32Array);
+    const layout = { outer: rows, size: cols, inner: 1 };
+    same(two.softmax(x, 'float32', layout, false) as Float32Array, one.softmax(x, 'float32', layout, false) as Float32Array);
+    const p = { rows, cols, eps: 1e-5 };
+    const [n2, n1] = [two.layerNorm(x, null, null, 'float32', p), one.layerNorm(x, null, null, 'float32', p)];
+    same(n2.out as Float32Array, n1.out as Float32Array);
+    same(n2.rstd as Float32Array, n1.rstd as Float32Array);
+    const cp = { n: 1, cIn: 64, h: 40, w: 40, cOut: 64, kH: 3, kW: 3, strideH: 1, strideW: 1, padH: 1, padW: 1, dilationH: 1, dilationW: 1, groups: 64, hOut: 40, wOut: 40 };
+    const cx = x.subarray(0, 64 * 1600);
+    const cw = x.subarray(0, 64 * 9);
+    same(two.conv2d(cx, cw, 'float32', cp) as Float32Array, one.conv2d(cx, cw, 'float32', cp) as Float32Array);
+    expect(two.fallbacks.size).toBe(0);
+    two.terminate();
+    one.terminate();
+  });
+});

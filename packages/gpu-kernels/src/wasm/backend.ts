@@ -152,7 +152,9 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
   let math: F32Math | null = null;
   if (features.simd) {
     try {
-      math = isDefault ? (sharedMath ??= new F32Math(useFma)) : new F32Math(useFma);
+      // The same threads as the GEMM (its engine has already checked that workers and shared memory exist).
+      const mathOptions = { relaxedSimd: useFma, threads: engine?.threads ?? 1 };
+      math = isDefault ? (sharedMath ??= new F32Math(mathOptions)) : new F32Math(mathOptions);
     } catch (e) {
       fallbacks.set('f32-math', `the float32 SIMD kernels could not be compiled (${e instanceof Error ? e.message : String(e)}); they run on the reference code`);
     }
@@ -291,7 +293,10 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     features,
     threads: engine?.threads ?? 1,
     relaxedSimd: engine !== null && o.relaxedSimd && features.relaxedSimd,
-    terminate: () => engine?.terminate(),
+    terminate: () => {
+      engine?.terminate();
+      math?.terminate();
+    },
     // A storage's last tensor let go of this handle: its buffer may serve the next result of the same length.
     dispose: (h: TypedArray) => pool.give(h),
     pool,

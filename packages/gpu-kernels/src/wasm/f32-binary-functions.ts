@@ -51,9 +51,12 @@ const SCALAR: Record<F32BinaryOp, Expr> = {
   ge: scmp(op.f32Ge),
 };
 
-/** The exported function of one op: (a, ra, ca, b, rb, cb, out, rows, cols), addresses and row strides in bytes. */
+/**
+ * The exported function of one op: (a, ra, ca, b, rb, cb, out, r0, r1, cols), addresses and row strides in bytes;
+ * it computes rows [r0, r1), so threads can split the rows.
+ */
 export function binaryFunction(name: F32BinaryOp): { fn: FunctionBuilder; body: Code } {
-  const f = new FunctionBuilder({ a: 'i32', ra: 'i32', ca: 'i32', b: 'i32', rb: 'i32', cb: 'i32', out: 'i32', rows: 'i32', cols: 'i32' });
+  const f = new FunctionBuilder({ a: 'i32', ra: 'i32', ca: 'i32', b: 'i32', rb: 'i32', cb: 'i32', out: 'i32', r0: 'i32', r1: 'i32', cols: 'i32' });
   f.locals('i32', 'r', 'i', 'pa', 'pb', 'po', 'vecBytes', 'rowBytes');
   f.locals('v128', 'sa', 'sb');
   const vop = VECTOR[name];
@@ -78,7 +81,7 @@ export function binaryFunction(name: F32BinaryOp): { fn: FunctionBuilder; body: 
   const body: Code = [
     f.set('rowBytes', mul(f.get('cols'), i32(4))),
     f.set('vecBytes', and(f.get('rowBytes'), i32(-16))),
-    f.forRange('r', i32(0), f.get('rows'), i32(1), [
+    f.forRange('r', f.get('r0'), f.get('r1'), i32(1), [
       f.set('pa', add(f.get('a'), mul(f.get('r'), f.get('ra')))),
       f.set('pb', add(f.get('b'), mul(f.get('r'), f.get('rb')))),
       f.set('po', add(f.get('out'), mul(f.get('r'), f.get('rowBytes')))),
@@ -94,11 +97,11 @@ export function binaryFunction(name: F32BinaryOp): { fn: FunctionBuilder; body: 
 /**
  * `where` over a (rows, cols) block: out = c != 0 ? a : b, each of the three operands with its own byte row stride
  * and column step of 1 or 0, like the binary ops. A NaN condition counts as true (NaN != 0), -0 as false, as the
- * reference's `cond !== 0`. Params (c, rc, cc, a, ra, ca, b, rb, cb, out, rows, cols).
+ * reference's `cond !== 0`. Params (c, rc, cc, a, ra, ca, b, rb, cb, out, r0, r1, cols): rows [r0, r1).
  */
 export function whereFunction(): { fn: FunctionBuilder; body: Code } {
   const f = new FunctionBuilder({
-    c: 'i32', rc: 'i32', cc: 'i32', a: 'i32', ra: 'i32', ca: 'i32', b: 'i32', rb: 'i32', cb: 'i32', out: 'i32', rows: 'i32', cols: 'i32',
+    c: 'i32', rc: 'i32', cc: 'i32', a: 'i32', ra: 'i32', ca: 'i32', b: 'i32', rb: 'i32', cb: 'i32', out: 'i32', r0: 'i32', r1: 'i32', cols: 'i32',
   });
   f.locals('i32', 'r', 'i', 'pc', 'pa', 'pb', 'po', 'vecBytes', 'rowBytes');
   f.locals('v128', 'sc', 'sa', 'sb');
@@ -135,7 +138,7 @@ export function whereFunction(): { fn: FunctionBuilder; body: Code } {
   const body: Code = [
     f.set('rowBytes', mul(f.get('cols'), i32(4))),
     f.set('vecBytes', and(f.get('rowBytes'), i32(-16))),
-    f.forRange('r', i32(0), f.get('rows'), i32(1), [
+    f.forRange('r', f.get('r0'), f.get('r1'), i32(1), [
       f.set('pc', add(f.get('c'), mul(f.get('r'), f.get('rc')))),
       f.set('pa', add(f.get('a'), mul(f.get('r'), f.get('ra')))),
       f.set('pb', add(f.get('b'), mul(f.get('r'), f.get('rb')))),

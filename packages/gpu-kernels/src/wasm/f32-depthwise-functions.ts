@@ -6,14 +6,15 @@
  * The host copies each plane into memory with its zero padding written out, so the kernel has no bounds tests:
  * out[oh, ow] = sum over taps (i, j) of w[i, j] * xp[oh + i * dH, ow + j * dW], accumulated tap by tap over a
  * row (four output columns per vector, unaligned loads), a row's last wOut % 4 columns in scalar code.
- * Params (src, dst, w, planes, hp, wp, hOut, wOut, kH, kW, dH, dW): addresses in bytes, sizes in elements.
+ * Params (src, dst, w, c0, c1, hp, wp, hOut, wOut, kH, kW, dH, dW): planes [c0, c1); addresses in bytes, sizes
+ * in elements.
  */
 import { FunctionBuilder, add, and, f32Load, f32Store, i32, mul, type Code } from './code.js';
 import { op } from './opcodes.js';
 
 export function depthwiseFunction(): { fn: FunctionBuilder; body: Code } {
   const f = new FunctionBuilder({
-    src: 'i32', dst: 'i32', w: 'i32', planes: 'i32', hp: 'i32', wp: 'i32', hOut: 'i32', wOut: 'i32', kH: 'i32', kW: 'i32', dH: 'i32', dW: 'i32',
+    src: 'i32', dst: 'i32', w: 'i32', c0: 'i32', c1: 'i32', hp: 'i32', wp: 'i32', hOut: 'i32', wOut: 'i32', kH: 'i32', kW: 'i32', dH: 'i32', dW: 'i32',
   });
   f.locals('i32', 'c', 'oh', 'i', 'j', 'o', 'inPlane', 'outPlane', 'wPlane', 'inRow', 'outRow', 'rowBytes', 'vecBytes', 'tap');
   f.locals('v128', 'wv');
@@ -25,7 +26,7 @@ export function depthwiseFunction(): { fn: FunctionBuilder; body: Code } {
   const body: Code = [
     f.set('rowBytes', mul(g('wOut'), i32(4))),
     f.set('vecBytes', and(g('rowBytes'), i32(-16))),
-    f.forRange('c', i32(0), g('planes'), i32(1), [
+    f.forRange('c', g('c0'), g('c1'), i32(1), [
       f.set('inPlane', add(g('src'), mul(mul(g('c'), mul(g('hp'), g('wp'))), i32(4)))),
       f.set('outPlane', add(g('dst'), mul(mul(g('c'), mul(g('hOut'), g('wOut'))), i32(4)))),
       f.set('wPlane', add(g('w'), mul(mul(g('c'), mul(g('kH'), g('kW'))), i32(4)))),

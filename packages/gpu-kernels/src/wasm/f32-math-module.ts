@@ -16,8 +16,10 @@
  * - GELU (tanh): 0.5 x (1 + tanh u) = x sigmoid(2u), u = sqrt(2 / pi) (x + 0.044715 x^3): no cancellation.
  * - softmax: max, exp(x - max) with the float32 sum in four lanes, times 1 / sum; a NaN makes its row NaN.
  *
- * Every function takes byte addresses in the imported memory and a length in elements that is a multiple of 4;
- * the host pads (softmax rows with -Infinity, which adds exp(-Infinity) = 0 to the sum).
+ * Every function takes byte addresses in the imported memory, lengths that are multiples of 4 (the host pads
+ * softmax rows with -Infinity, which adds exp(-Infinity) = 0 to the sum) and the range of rows or elements to
+ * compute, so that threads sharing the memory can split a call. Only i32 arguments: a thread round passes no
+ * others.
  */
 import { FunctionBuilder, f32, i32, mul, add, type Code } from './code.js';
 import { F32_BINARY_OPS, binaryFunction, whereFunction } from './f32-binary-functions.js';
@@ -243,9 +245,9 @@ function geluOf(f: FunctionBuilder): Code {
   ];
 }
 
-/** dst[i] = fn(src[i]) for i < n (n a multiple of 4). */
+/** dst[i] = fn(src[i]) for e0 <= i < e1 (multiples of 4). */
 function mapFunction(opName: F32MapOp): { fn: FunctionBuilder; body: Code } {
-  const f = new FunctionBuilder({ src: 'i32', dst: 'i32', n: 'i32' });
+  const f = new FunctionBuilder({ src: 'i32', dst: 'i32', e0: 'i32', e1: 'i32' });
   f.locals('i32', 'i', 'end');
   f.locals('v128', 'x', 'xin', 'z', 't', 'q', 'xh');
   declareExpLocals(f);
@@ -281,8 +283,8 @@ function mapFunction(opName: F32MapOp): { fn: FunctionBuilder; body: Code } {
             : geluOf(f);
   const body: Code = [
     pool.prologue(),
-    f.set('end', mul(f.get('n'), i32(4))),
-    f.forRange('i', i32(0), f.get('end'), i32(16), [
+    f.set('end', mul(f.get('e1'), i32(4))),
+    f.forRange('i', mul(f.get('e0'), i32(4)), f.get('end'), i32(16), [
       f.set('x', load(add(f.get('src'), f.get('i')))),
       opName === 'gelu' ? f.set('xin', f.get('x')) : [],
       store(add(f.get('dst'), f.get('i')), value),
@@ -292,9 +294,9 @@ function mapFunction(opName: F32MapOp): { fn: FunctionBuilder; body: Code } {
   return { fn: f, body };
 }
 
-/** Softmax of each of `rows` rows of `cols` elements (cols a multiple of 4), src to dst. */
+/** Softmax of rows [r0, r1) of `cols` elements (cols a multiple of 4), src to dst. */
 function softmaxFunction(): { fn: FunctionBuilder; body: Code } {
-  const f = new FunctionBuilder({ src: 'i32', dst: 'i32', rows: 'i32', cols: 'i32' });
+  const f = new FunctionBuilder({ src: 'i32', dst: 'i32', r0: 'i32', r1: 'i32', cols: 'i32' });
   f.locals('i32', 'r', 'i', 'rowBytes', 'in', 'out');
   f.locals('v128', 'm', 's', 'e', 'inv');
   f.locals('f32', 'mx', 'sum');
@@ -303,7 +305,7 @@ function softmaxFunction(): { fn: FunctionBuilder; body: Code } {
   const hmax = (v: Code): Code => [[lane(v, 0), lane(v, 1), op.f32Max], [lane(v, 2), lane(v, 3), op.f32Max], op.f32Max];
   const hsum = (v: Code): Code => [[lane(v, 0), lane(v, 1), op.f32Add], [lane(v, 2), lane(v, 3), op.f32Add], op.f32Add];
   const loops: Code = [
-    f.forRange('r', i32(0), f.get('rows'), i32(1), [
+    f.forRange('r', f.get('r0'), f.get('r1'), i32(1), [
       f.set('in', add(f.get('src'), mul(f.get('r'), f.get('rowBytes')))),
       f.set('out', add(f.get('dst'), mul(f.get('r'), f.get('rowBytes')))),
       f.set('m', lanes(-Infinity)),
@@ -335,9 +337,9 @@ function softmaxFunction(): { fn: FunctionBuilder; body: Code } {
  * `binary_<op>` per binary op and `where` (f32-binary-functions.ts), `norm` (f32-norm-functions.ts) and
  * `depthwise` (f32-depthwise-functions.ts).
  */
-export function buildF32MathModule(maximumPages: number, relaxedSimd = false): Uint8Array<ArrayBuffer> {
+export function buildF32MathModule(maximumPages: number, relaxedSimd = false, sharedMemory = false): Uint8Array<ArrayBuffer> {
   fused = relaxedSimd;
-  const m = new ModuleBuilder().importMemory({ module: 'env', name: 'memory', initialPages: 1, maximumPages, shared: false });
+  const m = new ModuleBuilder().importMemory({ module: 'env', name: 'memory', initialPages: 1, maximumPages, shared: sharedMemory });
   for (const name of F32_MAP_OPS) {
     const { fn, body } = mapFunction(name);
     m.addFunction(name, fn, body);

@@ -1,17 +1,19 @@
 /**
- * The host side of the float32 math module (f32-math-module.ts): streams a contiguous Float32Array through
- * WebAssembly memory in blocks that stay in L2, and pads softmax rows to whole vectors.
+ * The host side of the float32 math module (f32-math-module.ts): streams contiguous Float32Arrays through
+ * WebAssembly memory in blocks, pads softmax rows to whole vectors, and, given threads, splits each large call's
+ * rows over the calling thread and worker threads that share the module's memory (the GEMM's mechanism,
+ * thread-pool.ts), so the call stays synchronous.
  */
 import { F32_BINARY_OPS, type F32BinaryOp } from './f32-binary-functions.js';
 import { F32_MAP_OPS, buildF32MathModule, type F32MapOp } from './f32-math-module.js';
+import { WasmThreadPool, type Split } from './thread-pool.js';
 
 const PAGE = 65536;
-/** Elements per block: 2 x 256 KiB of input and output in memory at once. */
-const BLOCK = 65536;
+/** Elements per block: 2 x 1 MiB of input and output in memory at once (each thread's share stays in L2). */
+const BLOCK = 262144;
 const MAX_PAGES = 16384; // 1 GiB: a softmax block of one very long row needs its whole row in memory
-
-type MapFn = (src: number, dst: number, n: number) => void;
-type BinaryFn = (a: number, ra: number, ca: number, b: number, rb: number, cb: number, out: number, rows: number, cols: number) => void;
+/** Calls on fewer elements than this stay on the calling thread: a round trip to a worker costs ~20 us. */
+const THREAD_MIN_ELEMENTS = 65536;
 
 /** One operand of a (rows, cols) binary block: element (r, c) at start + r * rowStride + c * colStep. */
 export interface BlockOperand {
@@ -22,26 +24,56 @@ export interface BlockOperand {
   readonly colStep: 0 | 1;
 }
 
+export interface F32MathOptions {
+  /** Evaluate the polynomials with relaxed-SIMD FMA (the engine must support it). */
+  readonly relaxedSimd?: boolean;
+  /** Threads in all, the caller included (1: no workers, unshared memory). */
+  readonly threads?: number;
+}
+
 export class F32Math {
   private readonly memory: WebAssembly.Memory;
-  private readonly maps: Record<F32MapOp, MapFn>;
-  private readonly softmaxRows: (src: number, dst: number, rows: number, cols: number) => void;
-  private readonly binaries: Record<F32BinaryOp, BinaryFn>;
-  private readonly whereRows: (...args: number[]) => void;
-  private readonly depthwisePlanes: (...args: number[]) => void;
-  private readonly normRows: (src: number, dst: number, w: number, b: number, rows: number, cols: number, mean: number, rstd: number, eps: number, rms: number) => void;
+  private readonly exports: Record<string, (...args: number[]) => void>;
+  private readonly names: string[];
+  private readonly pool: WasmThreadPool | null;
 
-  /** @param relaxedSimd evaluate the polynomials with relaxed-SIMD FMA (the engine must support it). */
-  constructor(relaxedSimd = false) {
-    this.memory = new WebAssembly.Memory({ initial: Math.ceil((2 * BLOCK * 4) / PAGE) + 1, maximum: MAX_PAGES });
-    const module = new WebAssembly.Module(buildF32MathModule(MAX_PAGES, relaxedSimd));
-    const exports = new WebAssembly.Instance(module, { env: { memory: this.memory } }).exports as Record<string, unknown>;
-    this.maps = Object.fromEntries(F32_MAP_OPS.map((name) => [name, exports[name] as MapFn])) as Record<F32MapOp, MapFn>;
-    this.softmaxRows = exports.softmax as (src: number, dst: number, rows: number, cols: number) => void;
-    this.normRows = exports.norm as F32Math['normRows'];
-    this.whereRows = exports.where as (...args: number[]) => void;
-    this.depthwisePlanes = exports.depthwise as (...args: number[]) => void;
-    this.binaries = Object.fromEntries(F32_BINARY_OPS.map((name) => [name, exports[`binary_${name}`] as BinaryFn])) as Record<F32BinaryOp, BinaryFn>;
+  constructor(options: F32MathOptions = {}) {
+    const threads = Math.max(1, options.threads ?? 1);
+    const shared = threads > 1;
+    this.memory = new WebAssembly.Memory({ initial: Math.ceil((2 * BLOCK * 4) / PAGE) + 1, maximum: MAX_PAGES, shared });
+    const module = new WebAssembly.Module(buildF32MathModule(MAX_PAGES, options.relaxedSimd ?? false, shared));
+    this.exports = new WebAssembly.Instance(module, { env: { memory: this.memory } }).exports as Record<string, (...args: number[]) => void>;
+    this.names = [...F32_MAP_OPS, 'softmax', ...F32_BINARY_OPS.map((n) => `binary_${n}`), 'norm', 'where', 'depthwise'];
+    this.pool = shared ? new WasmThreadPool(module, this.memory, threads - 1, this.names) : null;
+  }
+
+  /** Why the workers are off (they failed to start or to compute), else null; calls then run on one thread. */
+  get threadFailure(): string | null {
+    return this.pool?.failed ?? null;
+  }
+
+  /** Stop the workers; later calls run on the calling thread. */
+  terminate(): void {
+    this.pool?.terminate();
+  }
+
+  /**
+   * Run export `name` with `args`, whose [rangeAt, rangeAt + 1] are the [start, end) of `extent` rows (or
+   * elements, in multiples of `unit`): over the threads when the call is large enough, else here.
+   */
+  private call(name: string, args: number[], rangeAt: number, extent: number, unit: number, elements: number): void {
+    const fn = this.exports[name];
+    const threads = (this.pool?.workerCount ?? 0) + 1;
+    const units = Math.ceil(extent / unit);
+    if (this.pool !== null && this.pool.failed === null && elements >= THREAD_MIN_ELEMENTS && units >= 2) {
+      args[rangeAt] = 0;
+      args[rangeAt + 1] = extent;
+      const split: Split = { index: rangeAt, unit, extent, chunks: Math.min(units, 4 * threads) };
+      if (this.pool.run(args, split, null, (a) => fn(...a), this.names.indexOf(name))) return;
+    }
+    args[rangeAt] = 0;
+    args[rangeAt + 1] = extent;
+    fn(...args);
   }
 
   /**
@@ -51,14 +83,14 @@ export class F32Math {
    */
   binary(op: F32BinaryOp, a: BlockOperand, b: BlockOperand, rows: number, cols: number, out: Float32Array): boolean {
     return this.block([a, b], rows, cols, out, (p, o) =>
-      this.binaries[op](p[0], a.rowStride * 4, a.colStep, p[1], b.rowStride * 4, b.colStep, o, rows, cols),
+      this.call(`binary_${op}`, [p[0], a.rowStride * 4, a.colStep, p[1], b.rowStride * 4, b.colStep, o, 0, rows, cols], 7, rows, 1, rows * cols),
     );
   }
 
   /** out[r * cols + c] = cond(r, c) != 0 ? a(r, c) : b(r, c); false (nothing done) when it would not fit. */
   where(cond: BlockOperand, a: BlockOperand, b: BlockOperand, rows: number, cols: number, out: Float32Array): boolean {
     return this.block([cond, a, b], rows, cols, out, (p, o) =>
-      this.whereRows(p[0], cond.rowStride * 4, cond.colStep, p[1], a.rowStride * 4, a.colStep, p[2], b.rowStride * 4, b.colStep, o, rows, cols),
+      this.call('where', [p[0], cond.rowStride * 4, cond.colStep, p[1], a.rowStride * 4, a.colStep, p[2], b.rowStride * 4, b.colStep, o, 0, rows, cols], 10, rows, 1, rows * cols),
     );
   }
 
@@ -88,7 +120,6 @@ export class F32Math {
 
   /** out[i] = op(x[off + i]) for i < n. */
   map(op: F32MapOp, x: Float32Array, off: number, n: number, out: Float32Array): void {
-    const fn = this.maps[op];
     this.reserve(2 * BLOCK * 4);
     const heap = new Float32Array(this.memory.buffer);
     const dst = BLOCK; // element index of the output block
@@ -97,7 +128,8 @@ export class F32Math {
       const padded = (len + 3) & ~3;
       heap.set(x.subarray(off + s, off + s + len), 0);
       if (padded > len) heap.fill(0, len, padded); // the tail lanes compute on zeros and are not copied out
-      fn(0, dst * 4, padded);
+      // Chunks of 64 elements (a cache line of output each 16).
+      this.call(op, [0, dst * 4, 0, padded], 2, padded, 64, padded);
       out.set(heap.subarray(dst, dst + len), s);
     }
   }
@@ -121,7 +153,7 @@ export class F32Math {
           heap.fill(-Infinity, r * colsP + cols, (r + 1) * colsP); // exp(-inf - max) = 0: no weight in the sum
         }
       }
-      this.softmaxRows(0, dst * 4, nr, colsP);
+      this.call('softmax', [0, dst * 4, 0, nr, colsP], 2, nr, 1, nr * colsP);
       if (colsP === cols) {
         out.set(heap.subarray(dst, dst + nr * cols), r0 * cols);
       } else {
@@ -154,7 +186,8 @@ export class F32Math {
     for (let r0 = 0; r0 < rows; r0 += rowsPerBlock) {
       const nr = Math.min(rowsPerBlock, rows - r0);
       heap.set(x.subarray(r0 * cols, (r0 + nr) * cols), at.src);
-      this.normRows(at.src * 4, at.dst * 4, at.w * 4, at.b * 4, nr, cols, at.mean * 4, at.rstd * 4, eps, rms ? 1 : 0);
+      const epsBits = new Int32Array(new Float32Array([eps]).buffer)[0];
+      this.call('norm', [at.src * 4, at.dst * 4, at.w * 4, at.b * 4, 0, nr, cols, at.mean * 4, at.rstd * 4, epsBits, rms ? 1 : 0], 4, nr, 1, nr * cols);
       out.set(heap.subarray(at.dst, at.dst + nr * cols), r0 * cols);
       if (mean) mean.set(heap.subarray(at.mean, at.mean + nr), r0);
       rstd.set(heap.subarray(at.rstd, at.rstd + nr), r0);
@@ -190,7 +223,7 @@ export class F32Math {
         }
       }
       heap.set(weight.subarray(c0 * kH * kW, (c0 + nc) * kH * kW), wAt);
-      this.depthwisePlanes(0, outAt * 4, wAt * 4, nc, hp, wp, hOut, wOut, kH, kW, dH, dW);
+      this.call('depthwise', [0, outAt * 4, wAt * 4, 0, nc, hp, wp, hOut, wOut, kH, kW, dH, dW], 3, nc, 1, nc * hOut * wOut * kH * kW);
       out.set(heap.subarray(outAt, outAt + nc * hOut * wOut), c0 * hOut * wOut);
     }
     return true;

@@ -10,13 +10,16 @@
 import { FunctionBuilder, add, and, f32Load, f32Store, i32, mul, type Code } from './code.js';
 import { op } from './opcodes.js';
 
-/** (src, dst, w, b, rows, cols, mean, rstd, eps, rms): addresses in bytes; mean is not written when rms = 1. */
+/**
+ * (src, dst, w, b, r0, r1, cols, mean, rstd, epsBits, rms): rows [r0, r1), addresses in bytes, eps as its float32
+ * bits; mean is not written when rms = 1.
+ */
 export function normFunction(): { fn: FunctionBuilder; body: Code } {
   const f = new FunctionBuilder({
-    src: 'i32', dst: 'i32', w: 'i32', b: 'i32', rows: 'i32', cols: 'i32', mean: 'i32', rstd: 'i32', eps: 'f32', rms: 'i32',
+    src: 'i32', dst: 'i32', w: 'i32', b: 'i32', r0: 'i32', r1: 'i32', cols: 'i32', mean: 'i32', rstd: 'i32', epsBits: 'i32', rms: 'i32',
   });
   f.locals('i32', 'r', 'i', 'in', 'out', 'rowBytes', 'vecBytes');
-  f.locals('f32', 'n', 'mu', 'rs', 'acc', 'd');
+  f.locals('f32', 'n', 'mu', 'rs', 'acc', 'd', 'eps');
   f.locals('v128', 'vacc', 'vmu', 'vrs', 'vd');
   const g = (n: string) => f.get(n);
   const vload = (addr: Code): Code => [addr, op.v128Load, [2, 0]];
@@ -42,7 +45,8 @@ export function normFunction(): { fn: FunctionBuilder; body: Code } {
     f.set('rowBytes', mul(g('cols'), i32(4))),
     f.set('vecBytes', and(g('rowBytes'), i32(-16))),
     f.set('n', [g('cols'), op.f32ConvertI32S]),
-    f.forRange('r', i32(0), g('rows'), i32(1), [
+    f.set('eps', [g('epsBits'), op.f32ReinterpretI32]), // eps arrives as its bits: thread rounds pass only i32s
+    f.forRange('r', g('r0'), g('r1'), i32(1), [
       f.set('in', add(g('src'), mul(g('r'), g('rowBytes')))),
       f.set('out', add(g('dst'), mul(g('r'), g('rowBytes')))),
       // Layer norm: mean first; RMS norm centres on 0.

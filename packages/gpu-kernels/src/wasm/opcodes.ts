@@ -61,6 +61,7 @@ export const op = {
   f32Min: [0x96],
   f32Max: [0x97],
   f32ConvertI32S: [0xb2],
+  f32ReinterpretI32: [0xbe],
   // Fixed-width SIMD (0xfd prefix).
   v128Load: simd(0x00),
   v128Load32Splat: simd(0x09),
