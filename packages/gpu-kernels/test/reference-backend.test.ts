@@ -100,3 +100,32 @@ describe('reference backend semantics', () => {
     );
   });
 });
+
+describe('reference scans over long rows (the row-by-row walk)', () => {
+  it('cumsum and linearRecurrence equal the per-column definition, forward and reverse, with h0', () => {
+    const [outer, size, inner] = [2, 5, 300];
+    const n = outer * size * inner;
+    const a = Float64Array.from({ length: n }, (_, i) => Math.cos(i) * 0.9);
+    const b = Float64Array.from({ length: n }, (_, i) => Math.sin(i * 1.3));
+    const h0 = Float64Array.from({ length: outer * inner }, (_, i) => i / 100);
+    for (const reverse of [false, true]) {
+      const p = { outer, size, inner, reverse };
+      const cs = R.cumsum(b, 'float64', p) as Float64Array;
+      const lr = R.linearRecurrence(a, b, h0, 'float64', p) as Float64Array;
+      for (let o = 0; o < outer; o++) {
+        for (let j = 0; j < inner; j++) {
+          let sum = 0;
+          let h = h0[o * inner + j];
+          for (let step = 0; step < size; step++) {
+            const t = reverse ? size - 1 - step : step;
+            const at = (o * size + t) * inner + j;
+            sum += b[at];
+            h = a[at] * h + b[at];
+            expect(cs[at]).toBe(sum);
+            expect(lr[at]).toBe(h);
+          }
+        }
+      }
+    }
+  });
+});
