@@ -388,3 +388,41 @@ describe('wasm float32 kernels on two threads', () => {
     one.terminate();
   });
 });
+
+describe('wasm float32 scans', () => {
+  it('linearRecurrence and cumsum match the float64 reference to float32 rounding, forward and reverse, with h0', () => {
+    for (const [outer, size, inner] of [[3, 50, 1], [2, 40, 3], [4, 33, 4], [2, 64, 16], [1, 20, 301]] as const) {
+      const n = outer * size * inner;
+      const a = Float32Array.from({ length: n }, (_, i) => 0.5 + 0.49 * Math.sin(i * 0.7));
+      const b = Float32Array.from({ length: n }, (_, i) => Math.cos(i * 1.3));
+      const h0 = Float32Array.from({ length: outer * inner }, (_, i) => i / 10 - 1);
+      const abs = (x: Float32Array) => Float64Array.from(x, Math.abs);
+      for (const reverse of [false, true]) {
+        const p = { outer, size, inner, reverse };
+        const got = W.linearRecurrence(a, b, h0, 'float32', p) as Float32Array;
+        const want = R.linearRecurrence(Float64Array.from(a), Float64Array.from(b), Float64Array.from(h0), 'float64', p) as Float64Array;
+        // Each step rounds twice: bound the error by a few ulp of the same recurrence run on magnitudes.
+        const scale = R.linearRecurrence(abs(a), abs(b), abs(h0), 'float64', p) as Float64Array;
+        for (let i = 0; i < n; i++) expect(Math.abs(got[i] - want[i]), `${outer}x${size}x${inner}`).toBeLessThanOrEqual(4 * 2 ** -24 * scale[i] * (1 + Math.log2(size)) + 1e-30);
+        const cs = W.cumsum(b, 'float32', p) as Float32Array;
+        const csWant = R.cumsum(Float64Array.from(b), 'float64', p) as Float64Array;
+        const csScale = R.cumsum(abs(b), 'float64', p) as Float64Array;
+        for (let i = 0; i < n; i++) expect(Math.abs(cs[i] - csWant[i])).toBeLessThanOrEqual(2 ** -24 * size * csScale[i] + 1e-30);
+      }
+    }
+  });
+
+  it('splits large scans over threads with the same results, and rejects short buffers', () => {
+    const two = createWasmBackend({ threads: 2 });
+    const one = createWasmBackend({ threads: 1 });
+    const p = { outer: 512, size: 64, inner: 16, reverse: false };
+    const n = 512 * 64 * 16;
+    const a = Float32Array.from({ length: n }, (_, i) => 0.9 + 0.09 * Math.sin(i));
+    const b = Float32Array.from({ length: n }, (_, i) => Math.cos(i));
+    expect(Array.from(two.linearRecurrence(a, b, null, 'float32', p) as Float32Array)).toEqual(Array.from(one.linearRecurrence(a, b, null, 'float32', p) as Float32Array));
+    expect(() => W.linearRecurrence(a.subarray(1), b, null, 'float32', p)).toThrow(/a/);
+    expect(() => W.cumsum(b.subarray(1), 'float32', p)).toThrow(/x/);
+    two.terminate();
+    one.terminate();
+  });
+});

@@ -25,6 +25,7 @@ import { FunctionBuilder, f32, i32, mul, add, type Code } from './code.js';
 import { F32_BINARY_OPS, binaryFunction, whereFunction } from './f32-binary-functions.js';
 import { depthwiseFunction } from './f32-depthwise-functions.js';
 import { normFunction } from './f32-norm-functions.js';
+import { scanFunction } from './f32-scan-functions.js';
 import { ModuleBuilder } from './module-builder.js';
 import { op } from './opcodes.js';
 
@@ -335,7 +336,7 @@ function softmaxFunction(): { fn: FunctionBuilder; body: Code } {
 /**
  * The module's bytes, on an imported memory env.memory: one export per map op (named as the op), `softmax`, and
  * `binary_<op>` per binary op and `where` (f32-binary-functions.ts), `norm` (f32-norm-functions.ts) and
- * `depthwise` (f32-depthwise-functions.ts).
+ * `depthwise` (f32-depthwise-functions.ts) and `scan` (f32-scan-functions.ts).
  */
 export function buildF32MathModule(maximumPages: number, relaxedSimd = false, sharedMemory = false): Uint8Array<ArrayBuffer> {
   fused = relaxedSimd;
@@ -356,6 +357,8 @@ export function buildF32MathModule(maximumPages: number, relaxedSimd = false, sh
   m.addFunction('where', where.fn, where.body);
   const dw = depthwiseFunction();
   m.addFunction('depthwise', dw.fn, dw.body);
+  const scan = scanFunction();
+  m.addFunction('scan', scan.fn, scan.body);
   fused = false;
   return m.encode();
 }

@@ -43,7 +43,7 @@ export class F32Math {
     this.memory = new WebAssembly.Memory({ initial: Math.ceil((2 * BLOCK * 4) / PAGE) + 1, maximum: MAX_PAGES, shared });
     const module = new WebAssembly.Module(buildF32MathModule(MAX_PAGES, options.relaxedSimd ?? false, shared));
     this.exports = new WebAssembly.Instance(module, { env: { memory: this.memory } }).exports as Record<string, (...args: number[]) => void>;
-    this.names = [...F32_MAP_OPS, 'softmax', ...F32_BINARY_OPS.map((n) => `binary_${n}`), 'norm', 'where', 'depthwise'];
+    this.names = [...F32_MAP_OPS, 'softmax', ...F32_BINARY_OPS.map((n) => `binary_${n}`), 'norm', 'where', 'depthwise', 'scan'];
     this.pool = shared ? new WasmThreadPool(module, this.memory, threads - 1, this.names) : null;
   }
 
@@ -226,6 +226,30 @@ export class F32Math {
       this.call('depthwise', [0, outAt * 4, wAt * 4, 0, nc, hp, wp, hOut, wOut, kH, kW, dH, dW], 3, nc, 1, nc * hOut * wOut * kH * kW);
       out.set(heap.subarray(outAt, outAt + nc * hOut * wOut), c0 * hOut * wOut);
     }
+    return true;
+  }
+
+  /**
+   * h_t = a_t h_(t-1) + b_t along the middle axis of (outer, size, inner), from h0 (outer, inner) or 0, into out;
+   * `a` null: cumsum (h_t = h_(t-1) + b_t). False (nothing done) when the operands would not fit in memory.
+   */
+  scan(a: Float32Array | null, b: Float32Array, h0: Float32Array | null, outer: number, size: number, inner: number, reverse: boolean, out: Float32Array): boolean {
+    const n = outer * size * inner;
+    const round = (x: number) => (x + 3) & ~3;
+    const at = { a: 0, b: round(a ? n : 0), h0: 0, out: 0, scratch: 0 };
+    at.h0 = at.b + round(n);
+    at.out = at.h0 + round(h0 ? outer * inner : 0);
+    at.scratch = at.out + round(n);
+    const bytes = (at.scratch + outer * inner) * 4;
+    if (bytes > MAX_PAGES * PAGE) return false;
+    this.reserve(bytes);
+    const heap = new Float32Array(this.memory.buffer);
+    if (a) heap.set(a.subarray(0, n), at.a);
+    heap.set(b.subarray(0, n), at.b);
+    if (h0) heap.set(h0.subarray(0, outer * inner), at.h0);
+    const args = [at.a * 4, at.b * 4, at.h0 * 4, at.out * 4, at.scratch * 4, 0, outer, size, inner, reverse ? 1 : 0, h0 ? 1 : 0, a ? 0 : 1];
+    this.call('scan', args, 5, outer, 1, n);
+    out.set(heap.subarray(at.out, at.out + n));
     return true;
   }
 
