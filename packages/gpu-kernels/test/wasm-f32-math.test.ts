@@ -426,3 +426,32 @@ describe('wasm float32 scans', () => {
     one.terminate();
   });
 });
+
+describe('wasm float32 reductions', () => {
+  it('sum (float64 accumulation), max and min equal the reference over last, middle and first axes, NaN included', () => {
+    for (const [outer, size, inner] of [[7, 33, 1], [3, 50, 4], [2, 17, 13], [1, 300, 3], [5, 4, 64]] as const) {
+      const n = outer * size * inner;
+      const x = Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.77) * 10 ** ((i % 5) - 2));
+      const layout = { outer, size, inner };
+      for (const op of ['sum', 'max', 'min'] as const) {
+        const got = W.reduce(op, x, 'float32', layout) as Float32Array;
+        const want = R.reduce(op, x, 'float32', layout) as Float32Array;
+        // The same float64 sum up to its order, rounded once: equal, or one float32 ulp apart at worst.
+        for (let i = 0; i < got.length; i++) expect(Math.abs(got[i] - want[i]), `${op} ${outer}x${size}x${inner}`).toBeLessThanOrEqual(Math.abs(want[i]) * 2 ** -23);
+      }
+      const withNaN = x.slice();
+      withNaN[Math.floor(n / 2)] = Number.NaN;
+      for (const op of ['sum', 'max', 'min'] as const) {
+        const got = W.reduce(op, withNaN, 'float32', layout) as Float32Array;
+        const want = R.reduce(op, withNaN, 'float32', layout) as Float32Array;
+        expect(got.map(Number.isNaN)).toEqual(want.map(Number.isNaN));
+      }
+    }
+  });
+
+  it('rejects a short input naming it; argmax stays the reference kernel', () => {
+    expect(() => W.reduce('sum', new Float32Array(40), 'float32', { outer: 7, size: 6, inner: 1 })).toThrow(/x/);
+    const x = Float32Array.from({ length: 64 }, (_, i) => (i * 37) % 64);
+    expect(Array.from(W.reduce('argmax', x, 'float32', { outer: 1, size: 64, inner: 1 }) as Int32Array)).toEqual([Array.from(x).indexOf(63)]);
+  });
+});

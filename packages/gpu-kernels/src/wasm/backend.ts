@@ -6,7 +6,7 @@ import { checkShape } from '../reference/binary.js';
 import { unaryFns, unaryInto } from '../reference/unary.js';
 import { requireLength } from '../reference/dtype.js';
 import { checkView, isContiguous, sizeOf } from '../reference/strided.js';
-import type { AxisLayout, BinaryOp, Conv1dParams, Conv2dParams, NormParams, NormResult, ScanParams, UnaryOp, View } from '../types.js';
+import type { AxisLayout, BinaryOp, ReduceOp, Conv1dParams, Conv2dParams, NormParams, NormResult, ScanParams, UnaryOp, View } from '../types.js';
 import { conv1dAsConv2d } from '../reference/conv.js';
 import { F32_BINARY_OPS, type F32BinaryOp } from './f32-binary-functions.js';
 import { F32_MAP_OPS, type F32MapOp } from './f32-math-module.js';
@@ -105,7 +105,8 @@ function makeEngine(o: Required<WasmBackendOptions>): { engine: GemmEngine | nul
  * float32 exp, sigmoid, SiLU and GELU (exact and tanh) on contiguous input, float32 softmax along the last
  * axis, and float32 arithmetic, comparisons and `where` whose operands merge to (rows, cols) blocks with unit or
  * zero column steps (same shapes, a broadcast bias row, a per-row scale, a scalar), float32 layer and RMS norm, and
- * float32 depthwise convolution at stride 1, and float32 scans (cumsum, linearRecurrence) run in WebAssembly SIMD
+ * float32 depthwise convolution at stride 1, float32 scans (cumsum, linearRecurrence) and float32 sum/max/min
+ * reductions run in WebAssembly SIMD
  * (f32-math-module.ts): V8's Math.exp alone costs about 10 ns an element, and these
  * were most of a ViT forward pass outside its matmuls. Their float32 results are within a few ulp of the float64
  * reference (see that file), not correctly rounded as the reference's are.
@@ -273,6 +274,17 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
   const conv1d = (x: TypedArray, weight: TypedArray, dtype: DType, p: Conv1dParams): TypedArray =>
     dtype === 'float32' ? conv2d(x, weight, dtype, conv1dAsConv2d(p)) : reference.conv1d(x, weight, dtype, p);
 
+  const reduce = (op: ReduceOp, x: TypedArray, dtype: DType, layout: AxisLayout): TypedArray => {
+    const { outer, size, inner } = layout;
+    const n = outer * size * inner;
+    if (math !== null && dtype === 'float32' && (op === 'sum' || op === 'max' || op === 'min') && size > 0 && n >= MATH_MIN_ELEMENTS && x instanceof Float32Array) {
+      requireLength('reduce', 'x', x, n);
+      const out = alloc(outer * inner);
+      if (math.reduce(op, x, outer, size, inner, out)) return out;
+    }
+    return reference.reduce(op, x, dtype, layout);
+  };
+
   // Scans in float32 with float32 states (as Mamba's own kernels keep them); float64 keeps the reference's.
   const linearRecurrence = (a: TypedArray, b: TypedArray, h0: TypedArray | null, dtype: DType, p: ScanParams): TypedArray => {
     const n = p.outer * p.size * p.inner;
@@ -333,6 +345,7 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     conv2d,
     linearRecurrence,
     cumsum,
+    reduce,
   };
 }
 

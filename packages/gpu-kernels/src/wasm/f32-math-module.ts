@@ -25,6 +25,7 @@ import { FunctionBuilder, f32, i32, mul, add, type Code } from './code.js';
 import { F32_BINARY_OPS, binaryFunction, whereFunction } from './f32-binary-functions.js';
 import { depthwiseFunction } from './f32-depthwise-functions.js';
 import { normFunction } from './f32-norm-functions.js';
+import { reduceFunction } from './f32-reduce-functions.js';
 import { scanFunction } from './f32-scan-functions.js';
 import { ModuleBuilder } from './module-builder.js';
 import { op } from './opcodes.js';
@@ -336,7 +337,7 @@ function softmaxFunction(): { fn: FunctionBuilder; body: Code } {
 /**
  * The module's bytes, on an imported memory env.memory: one export per map op (named as the op), `softmax`, and
  * `binary_<op>` per binary op and `where` (f32-binary-functions.ts), `norm` (f32-norm-functions.ts) and
- * `depthwise` (f32-depthwise-functions.ts) and `scan` (f32-scan-functions.ts).
+ * `depthwise` (f32-depthwise-functions.ts), `scan` (f32-scan-functions.ts) and `reduce` (f32-reduce-functions.ts).
  */
 export function buildF32MathModule(maximumPages: number, relaxedSimd = false, sharedMemory = false): Uint8Array<ArrayBuffer> {
   fused = relaxedSimd;
@@ -359,6 +360,8 @@ export function buildF32MathModule(maximumPages: number, relaxedSimd = false, sh
   m.addFunction('depthwise', dw.fn, dw.body);
   const scan = scanFunction();
   m.addFunction('scan', scan.fn, scan.body);
+  const red = reduceFunction();
+  m.addFunction('reduce', red.fn, red.body);
   fused = false;
   return m.encode();
 }

@@ -43,7 +43,7 @@ export class F32Math {
     this.memory = new WebAssembly.Memory({ initial: Math.ceil((2 * BLOCK * 4) / PAGE) + 1, maximum: MAX_PAGES, shared });
     const module = new WebAssembly.Module(buildF32MathModule(MAX_PAGES, options.relaxedSimd ?? false, shared));
     this.exports = new WebAssembly.Instance(module, { env: { memory: this.memory } }).exports as Record<string, (...args: number[]) => void>;
-    this.names = [...F32_MAP_OPS, 'softmax', ...F32_BINARY_OPS.map((n) => `binary_${n}`), 'norm', 'where', 'depthwise', 'scan'];
+    this.names = [...F32_MAP_OPS, 'softmax', ...F32_BINARY_OPS.map((n) => `binary_${n}`), 'norm', 'where', 'depthwise', 'scan', 'reduce'];
     this.pool = shared ? new WasmThreadPool(module, this.memory, threads - 1, this.names) : null;
   }
 
@@ -250,6 +250,22 @@ export class F32Math {
     const args = [at.a * 4, at.b * 4, at.h0 * 4, at.out * 4, at.scratch * 4, 0, outer, size, inner, reverse ? 1 : 0, h0 ? 1 : 0, a ? 0 : 1];
     this.call('scan', args, 5, outer, 1, n);
     out.set(heap.subarray(at.out, at.out + n));
+    return true;
+  }
+
+  /** sum (float64 accumulation), max or min over the middle axis of (outer, size, inner) into out (outer, inner). */
+  reduce(kind: 'sum' | 'max' | 'min', x: Float32Array, outer: number, size: number, inner: number, out: Float32Array): boolean {
+    const n = outer * size * inner;
+    const outAt = (n + 3) & ~3;
+    const scratchAt = outAt + ((outer * inner + 3) & ~3); // in floats; 8 bytes per accumulator
+    const bytes = scratchAt * 4 + (inner > 1 && kind === 'sum' ? outer * inner * 8 : 0);
+    if (bytes > MAX_PAGES * PAGE) return false;
+    this.reserve(bytes);
+    const heap = new Float32Array(this.memory.buffer);
+    heap.set(x.subarray(0, n), 0);
+    const args = [0, outAt * 4, scratchAt * 4, 0, outer, size, inner, kind === 'sum' ? 0 : kind === 'max' ? 1 : 2];
+    this.call('reduce', args, 3, outer, 1, n);
+    out.set(heap.subarray(outAt, outAt + outer * inner));
     return true;
   }
 
