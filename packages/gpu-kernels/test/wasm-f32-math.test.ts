@@ -444,7 +444,7 @@ describe('wasm float32 reductions', () => {
       for (const op of ['sum', 'max', 'min'] as const) {
         const got = W.reduce(op, withNaN, 'float32', layout) as Float32Array;
         const want = R.reduce(op, withNaN, 'float32', layout) as Float32Array;
-        expect(got.map(Number.isNaN)).toEqual(want.map(Number.isNaN));
+        expect(Array.from(got, Number.isNaN)).toEqual(Array.from(want, Number.isNaN));
       }
     }
   });

@@ -11,6 +11,32 @@
  * disposed twice, can never come back as somebody else's result. Results are always fully overwritten by the
  * kernel that takes them, so no zero fill is needed. Pooled memory is capped; `clear()` drops it all.
  */
+import { nodeBuiltin } from './features.js';
+
+/**
+ * The default cap: FORMERS_WASM_POOL_MB if set, else a sixteenth of the machine's memory in Node, at least 128 MB and at
+ * most 1 GiB (softmax attention at N = 4096 with 4 heads makes two 268 MB results per call; without reuse each
+ * call page-faults them in afresh), and 256 MB where the memory size is unknown (browsers).
+ */
+export function defaultPoolBytes(): number {
+  const raw = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.FORMERS_WASM_POOL_MB;
+  const mb = raw === undefined || raw.trim() === '' ? Number.NaN : Number(raw);
+  if (Number.isFinite(mb) && mb >= 0) return mb * 2 ** 20;
+  const total = nodeTotalMemory();
+  if (total === null) return 256 * 2 ** 20;
+  return Math.min(2 ** 30, Math.max(128 * 2 ** 20, Math.floor(total / 16)));
+}
+
+function nodeTotalMemory(): number | null {
+  const os = nodeBuiltin<{ totalmem(): number }>('node:os');
+  try {
+    return os ? os.totalmem() : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The pool: free buffers by length, and which buffers it made. */
 export class BufferPool {
   private readonly free = new Map<number, Float32Array[]>();
   private readonly made = new WeakSet<Float32Array>();
@@ -23,7 +49,7 @@ export class BufferPool {
    * @param perLength how many free arrays of one length are kept.
    */
   constructor(
-    readonly maxBytes = 128 * 2 ** 20,
+    readonly maxBytes = defaultPoolBytes(),
     readonly minLength = 4096,
     readonly perLength = 256,
   ) {}
