@@ -113,6 +113,50 @@ function microKernel(relaxed: boolean): { fn: FunctionBuilder; body: Code } {
 }
 
 /**
+ * The same micro-kernel reading A in place: a row-major A (unit column stride) needs no packing, because its MR
+ * rows are MR sequential streams the prefetcher follows as well as it follows one packed panel. Rows are `lda4`
+ * bytes apart; the loop runs exactly `kc` steps (A has no zero padding in k; the packed B panels do).
+ */
+function microKernelRowMajorA(relaxed: boolean): { fn: FunctionBuilder; body: Code } {
+  const f = new FunctionBuilder({ ap: 'i32', lda4: 'i32', bp: 'i32', cp: 'i32', kc: 'i32', ldc4: 'i32', accumulate: 'i32' });
+  const acc = (r: number, h: number) => `c${r}${h}`;
+  for (let r = 0; r < MR; r++) f.locals('v128', acc(r, 0), acc(r, 1));
+  f.locals('v128', 'b0', 'b1', 'a');
+  f.locals('i32', 'apEnd', 'p1', 'p2', 'p3');
+  const fma = (a: Code, b: Code, c: Code): Code => (relaxed ? f32x4Madd(a, b, c) : f32x4Add(f32x4Mul(a, b), c));
+  const rowPtr = ['ap', 'p1', 'p2', 'p3'];
+  const step: Code[] = [f.set('b0', v128Load(f.get('bp'))), f.set('b1', v128Load(f.get('bp'), 16))];
+  for (let r = 0; r < MR; r++) {
+    step.push(f.set('a', v128Load32Splat(f.get(rowPtr[r]))));
+    step.push(f.set(acc(r, 0), fma(f.get('a'), f.get('b0'), f.get(acc(r, 0)))));
+    step.push(f.set(acc(r, 1), fma(f.get('a'), f.get('b1'), f.get(acc(r, 1)))));
+  }
+  for (const ptr of rowPtr) step.push(f.inc(ptr, i32(4)));
+  step.push(f.inc('bp', i32(NR * 4)));
+  const addTile: Code[] = [];
+  const storeTile: Code[] = [];
+  for (let r = 0; r < MR; r++) {
+    const row = r === 0 ? f.get('cp') : add(f.get('cp'), mul(f.get('ldc4'), i32(r)));
+    addTile.push(v128Store(row, f32x4Add(v128Load(row), f.get(acc(r, 0)))));
+    addTile.push(v128Store(row, f32x4Add(v128Load(row, 16), f.get(acc(r, 1))), 16));
+    storeTile.push(v128Store(row, f.get(acc(r, 0))));
+    storeTile.push(v128Store(row, f.get(acc(r, 1)), 16));
+  }
+  const body: Code = [
+    f.set('p1', add(f.get('ap'), f.get('lda4'))),
+    f.set('p2', add(f.get('p1'), f.get('lda4'))),
+    f.set('p3', add(f.get('p2'), f.get('lda4'))),
+    f.set('apEnd', add(f.get('ap'), mul(f.get('kc'), i32(4)))),
+    op.loop, blockVoid,
+    step,
+    ltU(f.get('ap'), f.get('apEnd')), op.brIf, 0,
+    op.end,
+    [f.get('accumulate'), op.if, blockVoid, addTile, op.else, storeTile, op.end],
+  ];
+  return { fn: f, body };
+}
+
+/**
  * Pack op(A)[i0 : i0 + mc, p0 : p0 + kc] into MR-row panels: dst[panel][p][r], zero beyond mc rows and kc.
  * Panels are `kcp * MR` floats apart.
  */
@@ -283,24 +327,45 @@ export const GEMM_PARAMS = [
   'k', 'rsA', 'csA', 'rsB', 'csB', 'ldc', 'i0', 'i1', 'j0', 'j1', 'packA', 'packB',
 ] as const;
 
-function driver(kernelIndex: number, packAIndex: number, packBIndex: number): { fn: FunctionBuilder; body: Code } {
+function driver(kernelIndex: number, rowMajorKernelIndex: number, packAIndex: number, packBIndex: number): { fn: FunctionBuilder; body: Code } {
   const f = new FunctionBuilder(Object.fromEntries(GEMM_PARAMS.map((p) => [p, 'i32' as const])));
-  f.locals('i32', 'bi', 'jc', 'pc', 'ic', 'jr', 'ir', 'nc', 'kc', 'kcp', 'mc', 'aB', 'bB', 'cB', 'ldc4');
+  f.locals('i32', 'bi', 'jc', 'pc', 'ic', 'jr', 'ir', 'nc', 'kc', 'kcp', 'mc', 'aB', 'bB', 'cB', 'ldc4', 'full', 'lda4');
   const g = (n: string) => f.get(n);
+  const cTile = (ir: Code): Code => add(g('cB'), mul(add(mul(add(g('ic'), ir), g('ldc')), add(g('jc'), g('jr'))), i32(4)));
+  const bPanel = add(g('packB'), mul(mul(g('jr'), g('kcp')), i32(4)));
+  const accumulate: Code = [g('pc'), i32(0), op.i32GtS];
   const tiles = f.forRange('jr', i32(0), g('nc'), i32(NR),
     f.forRange('ir', i32(0), g('mc'), i32(MR),
-      call(kernelIndex,
-        add(g('packA'), mul(mul(g('ir'), g('kcp')), i32(4))),
-        add(g('packB'), mul(mul(g('jr'), g('kcp')), i32(4))),
-        add(g('cB'), mul(add(mul(add(g('ic'), g('ir')), g('ldc')), add(g('jc'), g('jr'))), i32(4))),
-        g('kcp'),
-        g('ldc4'),
-        [g('pc'), i32(0), op.i32GtS],
-      ),
+      call(kernelIndex, add(g('packA'), mul(mul(g('ir'), g('kcp')), i32(4))), bPanel, cTile(g('ir')), g('kcp'), g('ldc4'), accumulate),
     ),
   );
+  // Row-major A: full MR-row panels straight from A; only the last, partial panel (if any) is packed, at packA.
+  const rowMajorTiles = f.forRange('jr', i32(0), g('nc'), i32(NR), [
+    f.forRange('ir', i32(0), g('full'), i32(MR),
+      call(rowMajorKernelIndex,
+        add(g('aB'), mul(add(mul(add(g('ic'), g('ir')), g('rsA')), g('pc')), i32(4))),
+        g('lda4'), bPanel, cTile(g('ir')), g('kc'), g('ldc4'), accumulate,
+      ),
+    ),
+    [ltS(g('full'), g('mc')), op.if, blockVoid,
+      call(kernelIndex, g('packA'), bPanel, cTile(g('full')), g('kcp'), g('ldc4'), accumulate),
+    op.end],
+  ]);
+  const block: Code = [
+    [eq(g('csA'), i32(1)), op.if, blockVoid,
+      f.set('full', and(g('mc'), i32(-MR))),
+      [ltS(g('full'), g('mc')), op.if, blockVoid,
+        call(packAIndex, g('aB'), g('rsA'), g('csA'), add(g('ic'), g('full')), sub(g('mc'), g('full')), g('pc'), g('kc'), g('kcp'), g('packA')),
+      op.end],
+      rowMajorTiles,
+    op.else,
+      call(packAIndex, g('aB'), g('rsA'), g('csA'), g('ic'), g('mc'), g('pc'), g('kc'), g('kcp'), g('packA')),
+      tiles,
+    op.end],
+  ];
   const body: Code = [
     f.set('ldc4', mul(g('ldc'), i32(4))),
+    f.set('lda4', mul(g('rsA'), i32(4))),
     f.forRange('bi', g('batch0'), g('batch1'), i32(1), [
       f.set('aB', add(g('a'), mul(g('bi'), g('strideA')))),
       f.set('bB', add(g('b'), mul(g('bi'), g('strideB')))),
@@ -313,8 +378,7 @@ function driver(kernelIndex: number, packAIndex: number, packBIndex: number): { 
           call(packBIndex, g('bB'), g('rsB'), g('csB'), g('jc'), g('nc'), g('pc'), g('kc'), g('kcp'), g('packB')),
           f.forRange('ic', g('i0'), g('i1'), i32(MC), [
             f.set('mc', minS(sub(g('i1'), g('ic')), i32(MC))),
-            call(packAIndex, g('aB'), g('rsA'), g('csA'), g('ic'), g('mc'), g('pc'), g('kc'), g('kcp'), g('packA')),
-            tiles,
+            block,
           ]),
         ]),
       ]),
@@ -334,11 +398,13 @@ export function buildGemmModule(options: GemmModuleOptions): Uint8Array<ArrayBuf
   });
   const k = microKernel(options.relaxedSimd);
   const kernelIndex = m.addFunction('kernel', k.fn, k.body);
+  const kr = microKernelRowMajorA(options.relaxedSimd);
+  const rowMajorKernelIndex = m.addFunction('kernelRowMajorA', kr.fn, kr.body);
   const pa = packA();
   const packAIndex = m.addFunction('packA', pa.fn, pa.body);
   const pb = packB();
   const packBIndex = m.addFunction('packB', pb.fn, pb.body);
-  const d = driver(kernelIndex, packAIndex, packBIndex);
+  const d = driver(kernelIndex, rowMajorKernelIndex, packAIndex, packBIndex);
   m.addFunction('gemm', d.fn, d.body);
   return m.encode();
 }
