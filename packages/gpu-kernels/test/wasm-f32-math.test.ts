@@ -455,3 +455,19 @@ describe('wasm float32 reductions', () => {
     expect(Array.from(W.reduce('argmax', x, 'float32', { outer: 1, size: 64, inner: 1 }) as Int32Array)).toEqual([Array.from(x).indexOf(63)]);
   });
 });
+
+describe('wasm float32 block kernels on tensors larger than one memory block', () => {
+  it('stream rows and column chunks and equal the reference bit for bit', () => {
+    const n = 1_500_003;
+    const x = Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.01) * 3);
+    const y = Float32Array.from({ length: n }, (_, i) => Math.cos(i * 0.013));
+    const flat = (data: Float32Array) => ({ data, dtype: 'float32' as const, shape: [n], strides: [1], offset: 0 });
+    expect(Array.from(W.binary('mul', flat(x), flat(y), [n], 'float32') as Float32Array)).toEqual(Array.from(R.binary('mul', flat(x), flat(y), [n], 'float32') as Float32Array));
+    const [rows, cols] = [5001, 300];
+    const m = { data: x, dtype: 'float32' as const, shape: [rows, cols], strides: [cols, 1], offset: 3 };
+    const bias = { data: y, dtype: 'float32' as const, shape: [rows, cols], strides: [0, 1], offset: 7 };
+    const scale = { data: y, dtype: 'float32' as const, shape: [rows, cols], strides: [1, 0], offset: 11 };
+    expect(Array.from(W.binary('add', m, bias, [rows, cols], 'float32') as Float32Array)).toEqual(Array.from(R.binary('add', m, bias, [rows, cols], 'float32') as Float32Array));
+    expect(Array.from(W.where(scale, m, bias, [rows, cols], 'float32') as Float32Array)).toEqual(Array.from(R.where(scale, m, bias, [rows, cols], 'float32') as Float32Array));
+  });
+});

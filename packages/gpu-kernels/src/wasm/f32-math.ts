@@ -82,39 +82,61 @@ export class F32Math {
    * done nothing, when the operands would not fit the module's memory.
    */
   binary(op: F32BinaryOp, a: BlockOperand, b: BlockOperand, rows: number, cols: number, out: Float32Array): boolean {
-    return this.block([a, b], rows, cols, out, (p, o) =>
-      this.call(`binary_${op}`, [p[0], a.rowStride * 4, a.colStep, p[1], b.rowStride * 4, b.colStep, o, 0, rows, cols], 7, rows, 1, rows * cols),
+    return this.block([a, b], rows, cols, out, (p, o, nr, nc) =>
+      this.call(`binary_${op}`, [p[0], a.rowStride * 4, a.colStep, p[1], b.rowStride * 4, b.colStep, o, 0, nr, nc], 7, nr, 1, nr * nc),
     );
   }
 
   /** out[r * cols + c] = cond(r, c) != 0 ? a(r, c) : b(r, c); false (nothing done) when it would not fit. */
   where(cond: BlockOperand, a: BlockOperand, b: BlockOperand, rows: number, cols: number, out: Float32Array): boolean {
-    return this.block([cond, a, b], rows, cols, out, (p, o) =>
-      this.call('where', [p[0], cond.rowStride * 4, cond.colStep, p[1], a.rowStride * 4, a.colStep, p[2], b.rowStride * 4, b.colStep, o, 0, rows, cols], 10, rows, 1, rows * cols),
+    return this.block([cond, a, b], rows, cols, out, (p, o, nr, nc) =>
+      this.call('where', [p[0], cond.rowStride * 4, cond.colStep, p[1], a.rowStride * 4, a.colStep, p[2], b.rowStride * 4, b.colStep, o, 0, nr, nc], 10, nr, 1, nr * nc),
     );
   }
 
   /**
-   * Copy each operand's span into memory once (a broadcast bias row once, not per row), run `kernel` on their
-   * byte addresses and the output's, and copy the (rows, cols) result out. Row strides must be >= 0.
+   * Run `kernel` over (rows, cols) in blocks of at most about 4 BLOCK elements of operands and output: each
+   * block copies every operand's span for its rows (a broadcast bias row: its columns only, once per block) into
+   * memory, the kernel computes the block's (nr, nc) output contiguously, and it is copied to its place in out.
+   * Row strides must be >= 0. Streaming keeps memory and page faults bounded however large the tensors are.
    */
-  private block(operands: readonly BlockOperand[], rows: number, cols: number, out: Float32Array, kernel: (at: number[], outAt: number) => void): boolean {
-    const at: number[] = [];
-    let next = 0; // element offset of the next operand, 16-byte aligned
-    for (const o of operands) {
-      at.push(next);
-      next += ((rows - 1) * o.rowStride + (cols - 1) * o.colStep + 1 + 3) & ~3;
+  private block(
+    operands: readonly BlockOperand[], rows: number, cols: number, out: Float32Array,
+    kernel: (at: number[], outAt: number, nr: number, nc: number) => void,
+  ): boolean {
+    const budget = 4 * BLOCK;
+    const colChunk = Math.max(1, Math.min(cols, budget));
+    const rowCost = (nc: number) => operands.reduce((sum, o) => sum + o.rowStride, 0) + nc; // elements per extra row
+    for (let c0 = 0; c0 < cols; c0 += colChunk) {
+      const nc = Math.min(colChunk, cols - c0);
+      const perBlock = Math.max(1, Math.floor(budget / Math.max(1, rowCost(nc))));
+      for (let r0 = 0; r0 < rows; r0 += perBlock) {
+        const nr = Math.min(perBlock, rows - r0);
+        const at: number[] = [];
+        const spans: number[] = [];
+        let next = 0; // element offset of the next operand, 16-byte aligned
+        for (const o of operands) {
+          const span = (nr - 1) * o.rowStride + (nc - 1) * o.colStep + 1;
+          at.push(next);
+          spans.push(span);
+          next += (span + 3) & ~3;
+        }
+        const bytes = (next + nr * nc) * 4;
+        if (bytes > MAX_PAGES * PAGE) return false;
+        this.reserve(bytes);
+        const heap = new Float32Array(this.memory.buffer);
+        operands.forEach((o, k) => {
+          const from = o.start + r0 * o.rowStride + c0 * o.colStep;
+          heap.set(o.data.subarray(from, from + spans[k]), at[k]);
+        });
+        kernel(at.map((e) => e * 4), next * 4, nr, nc);
+        if (nc === cols) {
+          out.set(heap.subarray(next, next + nr * nc), r0 * cols);
+        } else {
+          for (let r = 0; r < nr; r++) out.set(heap.subarray(next + r * nc, next + (r + 1) * nc), (r0 + r) * cols + c0);
+        }
+      }
     }
-    const bytes = (next + rows * cols) * 4;
-    if (bytes > MAX_PAGES * PAGE) return false;
-    this.reserve(bytes);
-    const heap = new Float32Array(this.memory.buffer);
-    operands.forEach((o, k) => {
-      const span = (rows - 1) * o.rowStride + (cols - 1) * o.colStep + 1;
-      heap.set(o.data.subarray(o.start, o.start + span), at[k]);
-    });
-    kernel(at.map((e) => e * 4), next * 4);
-    out.set(heap.subarray(next, next + rows * cols));
     return true;
   }
 
