@@ -52,6 +52,15 @@ export class DiagAttention extends Module implements AttentionCore {
     const C = Math.min(this.chunkSize, N);
     const padN = (C - (N % C)) % C;
     const nb = (N + padN) / C;
+    this.inner.training = this.training;
+    if (!padN && !opts.keyPaddingMask && !(this.training && this.inner.dropoutP > 0)) {
+      // Without padding or masks the blocks can ride along as extra heads: (B, H, nb C, Dh) -> (B, H nb, C, Dh) is a
+      // view, so no block is copied in or out. (With dropout active the layout below is kept, as the order of the
+      // dropout draws follows the layout.)
+      const asHeads = (x: Tensor): Tensor => reshape(x, [B, H * nb, C, Dh]); // (B, H nb, C, Dh)
+      const out = this.inner.call(asHeads(q), asHeads(k), asHeads(v), { causal: opts.causal }); // (B, H nb, C, Dh)
+      return reshape(out, [B, H, N, Dh]); // (B, H, N, Dh)
+    }
     const toBlocks = (x: Tensor): Tensor => {
       const p = padN ? pad(x, [0, 0, 0, padN]) : x; // (B, H, nb * C, Dh)
       return reshape(reshape(p, [B, H, nb, C, Dh]).permute(0, 2, 1, 3, 4), [B * nb, H, C, Dh]); // (B nb, H, C, Dh)
@@ -62,7 +71,6 @@ export class DiagAttention extends Module implements AttentionCore {
       keep = pad(base, [0, padN]); // (B, nb * C): padded keys masked
     }
     const blockMask = keep ? reshape(keep, [B * nb, C]) : undefined; // (B nb, C)
-    this.inner.training = this.training;
     const out = this.inner.call(toBlocks(q), toBlocks(k), toBlocks(v), { causal: opts.causal, keyPaddingMask: blockMask }); // (B nb, H, C, Dh)
     const merged = reshape(reshape(out, [B, nb, H, C, Dh]).permute(0, 2, 1, 3, 4), [B, H, nb * C, Dh]); // (B, H, nb * C, Dh)
     return padN ? merged.narrow(2, 0, N) : merged;

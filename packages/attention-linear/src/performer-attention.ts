@@ -10,7 +10,7 @@
  * max over future keys is not available when decoding token by token and `step()` must equal the forward. Defaults
  * follow performer-pytorch: M = round(Dh ln Dh), eps = 1e-4, redraw interval none (set one to redraw in training).
  */
-import { Generator, add, amax, defaultGenerator, div, exp, gt, matmul, mul, noGrad, sub, sum, square, where, type BackendLike, type DType, type Tensor } from '@formers/tensor-core';
+import { Generator, add, amax, defaultGenerator, exp, gt, matmul, mul, noGrad, reciprocal, sub, sum, square, where, type BackendLike, type DType, type Tensor } from '@formers/tensor-core';
 import { KernelizedAttention, type KernelizedAttentionOptions } from './kernelized-attention.js';
 import { gaussianRandomFeatures } from './random-features.js';
 import { checkInt, checkPositive, fmt } from './validate.js';
@@ -106,6 +106,12 @@ export class PerformerAttention extends KernelizedAttention {
   }
 
   protected features(x: Tensor, which: 'q' | 'k'): Tensor {
+    const { base, offset } = this.splitFeatures(x, which);
+    return add(base, offset); // (B, H, N, M)
+  }
+
+  /** phi = exp(w . x' - |x'|^2 / 2 - c) + eps as (base, eps), so that the non-causal path folds eps in. */
+  protected override splitFeatures(x: Tensor, which: 'q' | 'k'): { base: Tensor; offset: number } {
     const normalizer = this.headDim ** -0.25;
     // Fold Dh^-1/4 into the (M, Dh) projection (small) instead of scaling the (N, Dh) input.
     const proj = mul(this.proj.dtype === x.dtype ? this.proj : this.proj.to(x.dtype), normalizer);
@@ -115,13 +121,15 @@ export class PerformerAttention extends KernelizedAttention {
     if (which === 'q') shift = add(diag, amax(dash, -1, true)); // (B, H, N, 1)
     else if (!this.causalMode) shift = add(diag, amax(dash, [-2, -1], true)); // (B, H, N, 1)
     // M^-1/2 multiplies numerator and denominator alike (eps included), so it cancels and is not applied.
-    return add(exp(sub(dash, shift)), this.eps); // (B, H, N, M)
+    return { base: exp(sub(dash, shift)), offset: this.eps }; // (B, H, N, M)
   }
 
   protected override combine(num: Tensor, den: Tensor | null): Tensor {
-    // den > 0 unless every key is padded; those rows return 0 instead of 0 / 0.
+    // den > 0 unless every key is padded; those rows return 0 instead of 0 / 0. The choice is made on the (Nq, 1)
+    // reciprocal, so the (Nq, Dh) numerator takes one per-row multiply and no select.
     const ok = gt(den!, 0); // (B, H, Nq, 1)
-    return where(ok, div(num, where(ok, den!, 1)), 0); // (B, H, Nq, Dh)
+    const inv = where(ok, reciprocal(where(ok, den!, 1)), 0); // (B, H, Nq, 1): 1 / den, or 0 for a row without keys
+    return mul(num, inv); // (B, H, Nq, Dh)
   }
 
   protected override extraRepr(): string {

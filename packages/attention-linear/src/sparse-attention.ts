@@ -42,14 +42,27 @@ interface Bucket {
   readonly mask: number[];
 }
 
+/** The device tensors of a plan's buckets, per backend and dtype. */
+interface PlanTensors {
+  readonly rows: Tensor[];
+  readonly keys: Tensor[];
+  /** (1, 1, nr, b, c b) 0/1 masks (1 = allowed). */
+  readonly masks: Tensor[];
+  /** The same as additive masks, 0 or MASKED_SCORE: s + bias equals where(mask, s, MASKED_SCORE) exactly. */
+  readonly biases: Tensor[];
+  readonly inverse: Tensor;
+}
+
 interface BlockPlan {
   readonly nqb: number;
   readonly nkb: number;
   readonly buckets: Bucket[];
   /** For each query block, its index in the concatenation of the buckets' rows. */
   readonly inverse: number[];
+  /** Whether every real query (i < Nq) has an allowed key under the pattern alone (no padding mask or bias). */
+  readonly everyRowHasKey: boolean;
   /** Device copies of the index and mask tensors, per backend and dtype (kept across tidy scopes). */
-  readonly tensors: Map<string, { rows: Tensor[]; keys: Tensor[]; masks: Tensor[]; inverse: Tensor }>;
+  readonly tensors: Map<string, PlanTensors>;
 }
 
 /** Sparse attention decoding state: the key/value cache. */
@@ -99,6 +112,7 @@ export class SparseAttention extends Module implements AttentionCore {
     const nkb = Math.ceil(Nk / b);
     const ok = (i: number, j: number) => i < Nq && j < Nk && allowed(i + shift, j); // padded rows/keys masked
     const byCount = new Map<number, Bucket>();
+    const hasKey = new Uint8Array(nqb * b); // per query row: any allowed key in its blocks
     for (let r = 0; r < nqb; r++) {
       const blocks: number[] = [];
       for (let jb = 0; jb < nkb; jb++) {
@@ -110,31 +124,45 @@ export class SparseAttention extends Module implements AttentionCore {
       if (!bk) byCount.set(blocks.length, (bk = { rows: [], c: blocks.length, keyBlocks: [], mask: [] }));
       bk.rows.push(r);
       bk.keyBlocks.push(...blocks);
-      for (let i = r * b; i < (r + 1) * b; i++) for (const jb of blocks) for (let j = jb * b; j < (jb + 1) * b; j++) bk.mask.push(ok(i, j) ? 1 : 0);
+      for (let i = r * b; i < (r + 1) * b; i++) {
+        for (const jb of blocks) {
+          for (let j = jb * b; j < (jb + 1) * b; j++) {
+            const allowedHere = ok(i, j);
+            bk.mask.push(allowedHere ? 1 : 0);
+            if (allowedHere) hasKey[i] = 1;
+          }
+        }
+      }
     }
+    // Key blocks without an allowed pair are never gathered, so a row's keys all lie in its blocks.
+    let everyRowHasKey = true;
+    for (let i = 0; i < Nq && everyRowHasKey; i++) everyRowHasKey = hasKey[i] === 1;
     const buckets = [...byCount.values()];
     const order = buckets.flatMap((bk) => bk.rows);
     const inverse = new Array<number>(nqb);
     order.forEach((r, pos) => (inverse[r] = pos));
-    const plan: BlockPlan = { nqb, nkb, buckets, inverse, tensors: new Map() };
+    const plan: BlockPlan = { nqb, nkb, buckets, inverse, everyRowHasKey, tensors: new Map() };
     if (this.planCache.size > 16) {
-      for (const old of this.planCache.values()) for (const t of old.tensors.values()) [...t.rows, ...t.keys, ...t.masks, t.inverse].forEach((x) => x.dispose());
+      for (const old of this.planCache.values()) for (const t of old.tensors.values()) [...t.rows, ...t.keys, ...t.masks, ...t.biases, t.inverse].forEach((x) => x.dispose());
       this.planCache.clear();
     }
     this.planCache.set(key, plan);
     return plan;
   }
 
-  private deviceTensors(plan: BlockPlan, like: Tensor): { rows: Tensor[]; keys: Tensor[]; masks: Tensor[]; inverse: Tensor } {
+  private deviceTensors(plan: BlockPlan, like: Tensor): PlanTensors {
     const cacheKey = `${like.backend.name}|${like.dtype}`;
     let dev = plan.tensors.get(cacheKey);
     if (!dev) {
       const b = this.blockSize;
       const int = (xs: number[]) => keep(tensor(xs, { dtype: 'int32', backend: like.backend }));
+      const float = (bk: Bucket, xs: number[]) =>
+        keep(tensor(xs.length ? xs : [0], { shape: bk.c ? [1, 1, bk.rows.length, b, bk.c * b] : [1], dtype: like.dtype, backend: like.backend })); // (1, 1, nr, b, c b)
       dev = {
         rows: plan.buckets.map((bk) => int(bk.rows)),
         keys: plan.buckets.map((bk) => int(bk.keyBlocks.length ? bk.keyBlocks : [0])),
-        masks: plan.buckets.map((bk) => keep(tensor(bk.mask.length ? bk.mask : [0], { shape: bk.c ? [1, 1, bk.rows.length, b, bk.c * b] : [1], dtype: like.dtype, backend: like.backend }))),
+        masks: plan.buckets.map((bk) => float(bk, bk.mask)),
+        biases: plan.buckets.map((bk) => float(bk, bk.mask.map((m) => (m ? 0 : MASKED_SCORE)))),
         inverse: int(plan.inverse),
       };
       plan.tensors.set(cacheKey, dev);
@@ -183,13 +211,23 @@ export class SparseAttention extends Module implements AttentionCore {
         const bg = reshape(indexSelect(biasPairs, 2, pairs), [B, H, nr, bk.c, b, b]).permute(0, 1, 2, 4, 3, 5); // (B, H, nr, b, c, b)
         s = maximum(add(s, reshape(bg, [B, H, nr, b, cb])), MASKED_SCORE); // (B, H, nr, b, c b)
       }
-      let allow: Tensor = dev.masks[n]; // (1, 1, nr, b, c b)
-      if (keepB) allow = mul(allow, reshape(indexSelect(keepB, 1, dev.keys[n]), [B, 1, nr, 1, cb])); // (B, 1, nr, 1, c b)
-      s = where(allow, s, MASKED_SCORE);
+      if (keepB) {
+        const allow = mul(dev.masks[n], reshape(indexSelect(keepB, 1, dev.keys[n]), [B, 1, nr, 1, cb])); // (B, 1, nr, 1, c b)
+        s = where(allow, s, MASKED_SCORE);
+      } else if (biasPairs) {
+        s = where(dev.masks[n], s, MASKED_SCORE);
+      } else {
+        // A static pattern: adding the 0 / MASKED_SCORE matrix gives the same scores as the select (|s| is far
+        // below half an ulp of 1e30) in one broadcast add.
+        s = add(s, dev.biases[n]); // (B, H, nr, b, c b)
+      }
       let pr = softmax(s, -1);
       pr = dropout(pr, { p: this.dropoutP, training: this.training, generator: this.generator });
+      const out = matmul(pr, vg); // (B, H, nr, b, Dh)
+      // Only a padding mask or a bias can leave a real query without keys; padded query rows are cut off below.
+      if (!keepB && !biasPairs && plan.everyRowHasKey) return out;
       const rowHasKey = noGrad(() => gt(amax(s, -1, true), MASKED_THRESHOLD)); // (B, H, nr, b, 1)
-      return where(rowHasKey, matmul(pr, vg), 0); // (B, H, nr, b, Dh)
+      return where(rowHasKey, out, 0); // (B, H, nr, b, Dh)
     });
     const all = outs.length === 1 ? outs[0] : cat(outs, 2); // (B, H, nqb, b, Dh), bucket order
     const ordered = plan.buckets.length === 1 ? all : indexSelect(all, 2, dev.inverse); // (B, H, nqb, b, Dh)

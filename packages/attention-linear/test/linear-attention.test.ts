@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { assertGradcheck, cat, div, elu, add, matmul, ne, onesLike, reshape, tensor, tril, mul, abs, type Tensor } from '@formers/tensor-core';
-import { LinearAttention, createAttentionCore, type CausalForm } from '../src/index.js';
+import { assertGradcheck, cat, div, elu, add, matmul, ne, onesLike, reshape, sum, tensor, tril, mul, abs, type Tensor } from '@formers/tensor-core';
+import { LinearAttention, createAttentionCore, featureMap, type CausalForm } from '../src/index.js';
 import { close, qkv, testRope } from './helpers.js';
 
 /** Explicit quadratic form: (phi(q) phi(k)^T [masked]) v / ((phi(q) phi(k)^T [masked]) 1 + eps). */
@@ -98,6 +98,26 @@ describe('LinearAttention', () => {
       assertGradcheck((a, b, c) => att.call(a, b, c, { causal: true }), [q, k, v]);
     }
     assertGradcheck((a, b, c) => new LinearAttention().call(a, b, c), [q, k, v]);
+  });
+
+  it('gradcheck in float64 with a key cache (Nk > Nq, causal) and with key padding (non-causal)', () => {
+    const [q, k, v] = qkv(7, 1, 2, 4, 7, 3);
+    for (const form of ['parallel', 'chunkwise', 'recurrent'] as CausalForm[]) {
+      const att = new LinearAttention({ causalForm: form, chunkSize: 3 });
+      assertGradcheck((a, b, c) => att.call(a, b, c, { causal: true }), [q, k, v]);
+    }
+    const kpm = tensor([[1, 0, 1, 1, 0, 1, 1]], { dtype: 'float64', backend: 'reference' });
+    assertGradcheck((a, b, c) => new LinearAttention().call(a, b, c, { keyPaddingMask: kpm }), [q, k, v]);
+  });
+
+  it("the elu+1 feature map has elu's values and gradient (1 at x = 0, as torch)", () => {
+    const xs = [-3, -0.5, 0, 1e-9, 0.5, 2];
+    const x = tensor(xs, { dtype: 'float64', backend: 'reference' }).requiresGrad_();
+    const y = featureMap('test', 'elu+1')(x);
+    close(y, add(elu(x.detach()), 1), 1e-15, 0);
+    sum(y).backward();
+    close(x.grad!, tensor(xs.map((t) => (t > 0 ? 1 : Math.exp(t))), { dtype: 'float64', backend: 'reference' }), 1e-15, 0);
+    assertGradcheck((a) => featureMap('test', 'elu+1')(a), [tensor([-1.3, -0.2, 0.4, 1.7], { dtype: 'float64', backend: 'reference' })]);
   });
 
   it('createAttentionCore builds it', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Generator, assertGradcheck, cat, mul, randn, type Tensor } from '@formers/tensor-core';
+import { Generator, add, amax, assertGradcheck, cat, div, exp, matmul, mul, ne, randn, reshape, sub, sum, tensor, type Tensor } from '@formers/tensor-core';
 import { PerformerAttention, SoftmaxAttention, createAttentionCore, gaussianRandomFeatures, type CausalForm } from '../src/index.js';
 import { close, qkv } from './helpers.js';
 
@@ -85,6 +85,35 @@ describe('PerformerAttention (FAVOR+)', () => {
     att.redrawFeatures(new Generator(9));
     expect(Array.from(att.projectionMatrix.dataSync())).not.toEqual(w1);
     expect([...att.stateDict().keys()]).toEqual(['projection_matrix']);
+  });
+
+  it('non-causal with key padding equals the explicit quadratic form over the kept keys; all padded -> 0', () => {
+    const [q, k, v] = qkv(8, 2, 2, 5, 6, 3);
+    const proj = randn([5, 3], { dtype: 'float64', generator: new Generator(11), backend: 'reference' });
+    const kpm = tensor([[1, 0, 1, 1, 0, 1], [0, 0, 0, 0, 0, 0]], { dtype: 'float64', backend: 'reference' });
+    const out = new PerformerAttention({ headDim: 3, numFeatures: 5, projection: proj }).call(q, k, v, { keyPaddingMask: kpm });
+    // FAVOR+ features as documented: x' = x Dh^-1/4; queries shifted by their row max, keys by the max over every
+    // key (padded ones included, as the features are computed before masking) and feature of the head.
+    const phi = (x: Tensor, which: 'q' | 'k') => {
+      const xs = mul(x, 3 ** -0.25);
+      const dash = matmul(xs, proj.transpose(0, 1)); // (B, H, N, M)
+      const diag = mul(sum(mul(xs, xs), -1, true), 0.5); // (B, H, N, 1)
+      const c = which === 'q' ? amax(dash, -1, true) : amax(dash, [-2, -1], true);
+      return add(exp(sub(sub(dash, diag), c)), 1e-4);
+    };
+    const keep = reshape(ne(kpm, 0), [2, 1, 1, 6]); // (B, 1, 1, Nk)
+    const A = mul(matmul(phi(q, 'q'), phi(k, 'k').transpose(-2, -1)), keep); // (B, H, Nq, Nk)
+    const want = div(matmul(A, v), sum(A, -1, true)).narrow(0, 0, 1);
+    close(out.narrow(0, 0, 1), want, 1e-10, 1e-12);
+    expect(Array.from(out.narrow(0, 1, 1).dataSync()).every((x) => x === 0)).toBe(true);
+  });
+
+  it('gradcheck in float64 with key padding (non-causal)', () => {
+    const [q, k, v] = qkv(9, 1, 2, 4, 5, 3);
+    const proj = randn([5, 3], { dtype: 'float64', generator: new Generator(12), backend: 'reference' });
+    const kpm = tensor([[1, 1, 0, 1, 0]], { dtype: 'float64', backend: 'reference' });
+    const att = new PerformerAttention({ headDim: 3, numFeatures: 5, projection: proj });
+    assertGradcheck((a, b, c) => att.call(a, b, c, { keyPaddingMask: kpm }), [q, k, v]);
   });
 
   it('gradcheck in float64, causal and not', () => {

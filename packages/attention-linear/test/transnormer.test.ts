@@ -67,6 +67,22 @@ describe('TransNormer DiagAttention', () => {
     );
   });
 
+  it('without padding or a mask (blocks as extra heads) equals softmax attention under the block-diagonal mask (property)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 1e6 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 4 }), fc.boolean(), (seed, nb, C, causal) => {
+        const N = nb * C;
+        const [q, k, v] = qkv(seed, 2, 3, N, N, 3);
+        const blockBias = Array.from({ length: N * N }, (_, idx) => (Math.floor(idx / N / C) === Math.floor((idx % N) / C) ? 0 : -Infinity));
+        const bias = tensor(blockBias, { shape: [1, 1, N, N], dtype: 'float64', backend: 'reference' });
+        const want = new SoftmaxAttention().call(q, k, v, { bias, causal });
+        close(new DiagAttention({ chunkSize: C }).call(q, k, v, { causal }), want, 1e-10, 1e-12);
+      }),
+      { seed: 4, numRuns: 20 },
+    );
+    const [q, k, v] = qkv(7, 1, 2, 6, 6, 3);
+    assertGradcheck((a, b, c) => new DiagAttention({ chunkSize: 3 }).call(a, b, c, { causal: true }), [q, k, v]);
+  });
+
   it('step() equals the causal forward across block boundaries', () => {
     const [q, k, v] = qkv(4, 1, 2, 9, 9, 3);
     const att = new DiagAttention({ chunkSize: 4 });
