@@ -3,19 +3,19 @@
  * sim(q, k) = phi(q) . phi(k) must be non-negative for the normaliser to be positive; elu(x) + 1 is the paper's
  * choice, relu also keeps it non-negative, identity gives the plain (unnormalised-safe only with care) (QK^T)V form.
  */
-import { add, exp, minimum, mul, noGrad, record1, relu, type Tensor } from '@formers/tensor-core';
+import { add, elu, minimum, mul, noGrad, record1, relu, type Tensor } from '@formers/tensor-core';
 
 export type FeatureMapName = 'elu+1' | 'relu' | 'identity';
 export type FeatureMapFn = (x: Tensor) => Tensor;
 
 /**
- * elu(x) + 1 = relu(x) + exp(min(x, 0)) (four elementwise ops, no select), as one autograd node: its derivative is
+ * elu(x) + 1 (tensor-core's elu is one kernel at alpha 1, then one add), as one autograd node: its derivative is
  * 1 for x > 0 and exp(x) for x <= 0, which is min(phi(x), 1), so backward is one clamp and one multiply of the
  * saved output instead of the comparisons that relu's and minimum's own gradients take. At x = 0 that gives 1, as
  * torch's elu backward does.
  */
 function eluPlusOne(x: Tensor): Tensor {
-  const y = noGrad(() => add(relu(x), exp(minimum(x, 0)))); // (..., M)
+  const y = noGrad(() => add(elu(x), 1)); // (..., M): the elu kernel, then + 1
   return record1('EluPlusOneBackward', [x], y, (g) => [mul(g, minimum(y, 1))], [y]);
 }
 

@@ -58,6 +58,7 @@ export type UnaryOp =
   | 'gelu' // exact: x * Phi(x), Phi via erf
   | 'gelu_tanh' // the tanh approximation (Hendrycks & Gimpel)
   | 'silu'
+  | 'elu' // x > 0 ? x : expm1(x) (alpha 1; tensor-core scales other alphas)
   | 'softplus' // log(1 + exp(x)), computed stably
   | 'floor'
   | 'ceil'

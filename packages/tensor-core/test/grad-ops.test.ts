@@ -72,6 +72,7 @@ const cases: Case[] = [
   ['gelu tanh', (a) => gelu(a, { approximate: 'tanh' }), () => [r([8])]],
   ['silu', (a) => silu(a), () => [r([8])]],
   ['elu', (a) => elu(a, { alpha: 1.3 }), () => [r([8], { awayFromZero: true })]],
+  ['elu (alpha 1, one kernel)', (a) => elu(a), () => [r([8], { awayFromZero: true })]],
   ['softplus beta 2', (a) => softplus(a, { beta: 2, threshold: 3 }), () => [tensor([-3, -0.5, 0.2, 1.0, 2.0], { dtype: 'float64', backend: 'reference' })]],
   ['leakyRelu', (a) => leakyRelu(a, { negativeSlope: 0.1 }), () => [r([8], { awayFromZero: true })]],
   ['logSigmoid', (a) => logSigmoid(a), () => [r([8])]],

@@ -331,3 +331,22 @@ describe('F namespace', () => {
     expect(sub(exp(tensor([0], ref)), 1).item()).toBe(0);
   });
 });
+
+describe('elu', () => {
+  it('alpha 1 (one kernel) equals the select form, small negative inputs relatively exact, -0 kept', async () => {
+    const { elu, tensor, where, gt, expm1, minimum } = await import('../src/index.js');
+    const xs = [-30, -2, -1e-7, -0, 0, 1e-7, 3, Number.NaN];
+    const x = tensor(xs, { dtype: 'float64' });
+    const got = Array.from(elu(x).dataSync());
+    const want = Array.from(where(gt(x, 0), x, expm1(minimum(x, 0))).dataSync());
+    expect(got).toEqual(want);
+    expect(Object.is(got[3], -0)).toBe(true);
+    expect(got[2]).toBeCloseTo(Math.expm1(-1e-7), 20);
+    const x32 = tensor(Array.from({ length: 100 }, (_, i) => (i - 50) / 7), { dtype: 'float32' });
+    const a = elu(x32).dataSync();
+    for (let i = 0; i < 100; i++) {
+      const v = (i - 50) / 7;
+      expect(Math.abs(a[i] - (v > 0 ? Math.fround(v) : Math.expm1(Math.fround(v))))).toBeLessThan(4e-7);
+    }
+  });
+});

@@ -52,6 +52,8 @@ export const unaryFns: Readonly<Record<UnaryOp, (x: number) => number>> = {
   // keeps one significant bit in float64).
   gelu_tanh: (x) => x * sigmoid(2 * SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)),
   silu: (x) => x * sigmoid(x),
+  // ELU (Clevert et al. 2016) with alpha 1; expm1 keeps small negative x relatively exact. NaN stays NaN.
+  elu: (x) => (x > 0 ? x : Math.expm1(x)),
   // log(1 + e^x) = max(x, 0) + log1p(e^-|x|): never overflows, and exact to rounding for large |x|.
   softplus: (x) => Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x))),
   floor: Math.floor,

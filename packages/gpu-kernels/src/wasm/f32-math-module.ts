@@ -31,7 +31,7 @@ import { ModuleBuilder } from './module-builder.js';
 import { op } from './opcodes.js';
 
 /** The elementwise maps this module exports, by the UnaryOp they implement. */
-export const F32_MAP_OPS = ['exp', 'expm1', 'erf', 'sigmoid', 'silu', 'gelu', 'gelu_tanh', 'neg', 'abs', 'relu', 'square', 'sqrt', 'reciprocal'] as const;
+export const F32_MAP_OPS = ['exp', 'expm1', 'erf', 'sigmoid', 'silu', 'gelu', 'gelu_tanh', 'elu', 'neg', 'abs', 'relu', 'square', 'sqrt', 'reciprocal'] as const;
 export type F32MapOp = (typeof F32_MAP_OPS)[number];
 
 const f32Bytes = (v: number) => [...new Uint8Array(new Float32Array([v, v, v, v]).buffer)];
@@ -275,6 +275,8 @@ function mapFunction(opName: F32MapOp): { fn: FunctionBuilder; body: Code } {
       ? expm1Of(f)
       : opName === 'erf'
       ? erfOf(f)
+      : opName === 'elu'
+      ? [f.set('z', expm1Of(f)), [f.get('x'), f.get('z'), [f.get('x'), lanes(0), op.f32x4Gt], op.v128Bitselect]] // x > 0 ? x : expm1(x)
       : opName === 'sigmoid'
         ? sigmoidOf(f, x)
         : opName === 'silu'

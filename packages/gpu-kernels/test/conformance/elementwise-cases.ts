@@ -7,7 +7,7 @@ import { createRng, intData, realData, typedArray, type Rng } from './rng.js';
 
 const UNARY_OPS: readonly UnaryOp[] = [
   'identity', 'neg', 'abs', 'sign', 'exp', 'log', 'log1p', 'expm1', 'sqrt', 'rsqrt', 'reciprocal', 'square',
-  'sin', 'cos', 'tanh', 'sigmoid', 'erf', 'relu', 'gelu', 'gelu_tanh', 'silu', 'softplus', 'floor', 'ceil', 'round',
+  'sin', 'cos', 'tanh', 'sigmoid', 'erf', 'relu', 'gelu', 'gelu_tanh', 'silu', 'elu', 'softplus', 'floor', 'ceil', 'round',
 ];
 const INT_UNARY_OPS: readonly UnaryOp[] = ['identity', 'neg', 'abs', 'sign', 'square', 'relu'];
 const BINARY_OPS: readonly BinaryOp[] = [

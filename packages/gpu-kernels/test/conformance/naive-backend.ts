@@ -64,6 +64,7 @@ const UNARY: Record<UnaryOp, (x: number) => number> = {
   gelu_tanh: (x) => (x / 2) * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x ** 3))),
   silu: (x) => x / (1 + Math.exp(-x)),
   softplus: (x) => Math.log1p(Math.exp(x)),
+  elu: (x) => (x > 0 ? x : Math.exp(x) - 1),
   floor: (x) => Math.floor(x),
   ceil: (x) => Math.ceil(x),
   round: roundHalfEven,

@@ -199,6 +199,10 @@ export function softplus(x: Tensor, opts: { beta?: number; threshold?: number } 
 /** ELU: x for x > 0, alpha (exp(x) - 1) otherwise. */
 export function elu(x: Tensor, opts: { alpha?: number } = {}): Tensor {
   const alpha = opts.alpha ?? 1;
+  if (alpha === 1) {
+    // One kernel; d/dx = 1 above 0 and e^x = y + 1 below, which is min(y + 1, 1) everywhere (1 at 0, as torch).
+    return unaryOp('EluBackward', 'elu', x, (g, _x, y) => mul(g, minimum(add(y, 1), 1)), true);
+  }
   return where(gt(x, 0), x, mul(expm1(minimum(x, 0)), alpha));
 }
 

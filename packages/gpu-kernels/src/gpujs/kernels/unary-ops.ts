@@ -101,6 +101,7 @@ export const UNARY_STATEMENTS: Readonly<Record<UnaryOp, string>> = {
   // The tanh approximation, torch's gelu(approximate='tanh').
   gelu_tanh: `const gu = ${SQRT_2_OVER_PI} * (v + 0.044715 * v * v * v);\n${tanh('gu', 'th')}\nr = 0.5 * v * (1.0 + th);`,
   silu: `${sigmoid('v', 'sg')}\nr = v * sg;`,
+  elu: 'if (v > 0.0) { r = v; } else { r = Math.expm1(v); }',
   softplus: 'r = Math.max(v, 0.0) + Math.log1p(Math.exp(-Math.abs(v)));',
   floor: 'r = Math.floor(v);',
   ceil: 'r = Math.ceil(v);',
