@@ -471,3 +471,19 @@ describe('wasm float32 block kernels on tensors larger than one memory block', (
     expect(Array.from(W.where(scale, m, bias, [rows, cols], 'float32') as Float32Array)).toEqual(Array.from(R.where(scale, m, bias, [rows, cols], 'float32') as Float32Array));
   });
 });
+
+describe('wasm float32 block kernels on operands whose rows lie far apart', () => {
+  it('gather just the elements they use (a column of a wide tensor), with results equal to the reference', () => {
+    const [D, L, N] = [64, 5000, 16];
+    const dt = Float32Array.from({ length: D * L }, (_, i) => Math.sin(i) + 2);
+    const A = Float32Array.from({ length: D * N }, (_, i) => -1 - (i % N));
+    // dt[:, t] (a column of a (D, L) tensor, rows L apart) broadcast along N, times A (D, N).
+    const column = { data: dt, dtype: 'float32' as const, shape: [D, N], strides: [L, 0], offset: 1234 };
+    const wide = { data: dt, dtype: 'float32' as const, shape: [D, N], strides: [L, 1], offset: 77 }; // 16 of each row of L
+    const a = { data: A, dtype: 'float32' as const, shape: [D, N], strides: [N, 1], offset: 0 };
+    for (const x of [column, wide]) {
+      expect(Array.from(W.binary('mul', x, a, [D, N], 'float32') as Float32Array)).toEqual(Array.from(R.binary('mul', x, a, [D, N], 'float32') as Float32Array));
+      expect(Array.from(W.where(a, x, a, [D, N], 'float32') as Float32Array)).toEqual(Array.from(R.where(a, x, a, [D, N], 'float32') as Float32Array));
+    }
+  });
+});

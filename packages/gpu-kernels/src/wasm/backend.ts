@@ -193,9 +193,30 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
       const colStep = c.strides[i][rank - 1];
       const rowStride = rank === 2 ? c.strides[i][0] : 0;
       if ((colStep !== 0 && colStep !== 1) || rowStride < 0) return null;
-      operands.push({ data: views[i].data as Float32Array, start: c.offsets[i], rowStride, colStep });
+      operands.push(compacted({ data: views[i].data as Float32Array, start: c.offsets[i], rowStride, colStep }, rank === 2 ? c.shape[0] : 1, c.shape[rank - 1]));
     }
     return { operands, rows: rank === 2 ? c.shape[0] : 1, cols: c.shape[rank - 1] };
+  };
+
+  /**
+   * An operand whose rows lie far apart (a column of a wide tensor, `x.select(-1, t)`) would make the kernel copy
+   * its whole span, O(size of the tensor), for a few elements a row: gather just its elements instead.
+   */
+  const compacted = (o: BlockOperand, rows: number, cols: number): BlockOperand => {
+    const needed = o.colStep === 1 ? rows * cols : rows;
+    const span = (rows - 1) * o.rowStride + (cols - 1) * o.colStep + 1;
+    if (span <= 2 * needed + 64) return o;
+    const data = new Float32Array(needed);
+    if (o.colStep === 0) {
+      for (let r = 0; r < rows; r++) data[r] = o.data[o.start + r * o.rowStride];
+      return { data, start: 0, rowStride: 1, colStep: 0 };
+    }
+    for (let r = 0; r < rows; r++) {
+      const from = o.start + r * o.rowStride;
+      if (cols >= 16) data.set(o.data.subarray(from, from + cols), r * cols);
+      else for (let j = 0; j < cols; j++) data[r * cols + j] = o.data[from + j];
+    }
+    return { data, start: 0, rowStride: cols, colStep: 1 };
   };
 
   const binary = (op: BinaryOp, a: View<TypedArray>, b: View<TypedArray>, outShape: readonly number[], outDtype: DType): TypedArray => {
