@@ -49,7 +49,7 @@ export {
   type SelectiveScanResult,
   type SelectiveStateUpdateOptions,
 } from './selective-scan.js';
-export { Mamba, type MambaOptions, type MambaState } from './mamba.js';
+export { Mamba, type MambaOptions, type MambaScanMode, type MambaState } from './mamba.js';
 export { HippoMemory, legendre, laguerre, type HippoMemoryOptions } from './hippo-online.js';
 export { S4, S4KernelModule, legsNplr, s4Kernel, s4CTilde, type S4Options, type S4State, type S4KernelParams, type LegSNplr } from './s4.js';
 export { hermitianEig, cmatmul, csolve, cpow, type CMatrix } from './complex-linalg.js';

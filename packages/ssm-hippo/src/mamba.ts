@@ -31,11 +31,24 @@ export interface MambaOptions extends FactoryOptions {
   /** Bias in conv1d (default true) and in in_proj/out_proj (default false). */
   readonly convBias?: boolean;
   readonly bias?: boolean;
-  /** How `forward` runs the selective scan: 'parallel' (default), 'associative', 'sequential' or 'fused'. */
-  readonly scanMode?: SelectiveScanMode;
+  /**
+   * How `forward` runs the selective scan: 'auto' (default), 'parallel', 'associative', 'sequential' or 'fused'.
+   * 'auto' picks, per call, 'fused' when the input lives on a synchronous backend (reference, wasm) and 'parallel'
+   * on an asynchronous one; see `MambaScanMode`.
+   */
+  readonly scanMode?: MambaScanMode;
   /** Chunk length of the 'parallel' scan; default 256. */
   readonly chunkSize?: number;
 }
+
+/**
+ * A selective-scan mode, or 'auto': the fused host loop where it applies (a synchronous backend, where it reads its
+ * inputs with dataSync), else the 'parallel' scan. This mirrors mamba_ssm and HF's `MambaMixer`, whose forward uses
+ * the fused kernel by default whenever it can run and falls back to the composed path otherwise. The fused op's
+ * backward is a hand-written reverse scan that is not itself recorded: pass 'parallel' explicitly for
+ * double-backward (createGraph).
+ */
+export type MambaScanMode = SelectiveScanMode | 'auto';
 
 /** The inference cache of one Mamba block: the last dConv inputs of the convolution and the SSM state. */
 export interface MambaState {
@@ -68,7 +81,7 @@ export class Mamba extends Module {
   readonly dState: number;
   readonly dConv: number;
   readonly dtRank: number;
-  scanMode: SelectiveScanMode;
+  scanMode: MambaScanMode;
   readonly chunkSize: number | undefined;
 
   constructor(dModel: number, opts: MambaOptions = {}) {
@@ -80,9 +93,9 @@ export class Mamba extends Module {
     this.dInner = checkInt('expand * dModel', expand * dModel);
     const rank = opts.dtRank ?? 'auto';
     this.dtRank = rank === 'auto' ? Math.ceil(dModel / 16) : checkInt('opts.dtRank', rank);
-    this.scanMode = opts.scanMode ?? 'parallel';
-    if (!['parallel', 'sequential', 'associative', 'fused'].includes(this.scanMode)) {
-      throw new Error(`Mamba: expected opts.scanMode 'parallel', 'associative', 'sequential' or 'fused'; got ${JSON.stringify(this.scanMode)}`);
+    this.scanMode = opts.scanMode ?? 'auto';
+    if (!['auto', 'parallel', 'sequential', 'associative', 'fused'].includes(this.scanMode)) {
+      throw new Error(`Mamba: expected opts.scanMode 'auto', 'parallel', 'associative', 'sequential' or 'fused'; got ${JSON.stringify(this.scanMode)}`);
     }
     this.chunkSize = opts.chunkSize;
     const dtMin = opts.dtMin ?? 0.001;
@@ -135,11 +148,13 @@ export class Mamba extends Module {
     const x = narrow(this.conv1d.call(x0), -1, 0, L).silu(); // (B, E, L): keep the causal part of the padded conv
     const [dt, B, C] = this.xProj.call(x.transpose(1, 2)).split([this.dtRank, this.dState, this.dState], -1); // (B, L, R), (B, L, N) x2
     const delta = this.dtProj.call(dt).transpose(1, 2); // (B, E, L), bias included
+    // 'auto': the fused host loop reads its inputs with dataSync, so it runs only where the backend is synchronous.
+    const mode = this.scanMode === 'auto' ? (x.backend.sync ? 'fused' : 'parallel') : this.scanMode;
     const y = selectiveScan(x, delta, this.A(), B.transpose(1, 2), C.transpose(1, 2), {
       D: this.D,
       z,
       deltaSoftplus: true,
-      mode: this.scanMode,
+      mode,
       chunkSize: this.chunkSize,
     }).y; // (B, E, L)
     return this.outProj.call(y.transpose(1, 2)); // (B, L, dModel)

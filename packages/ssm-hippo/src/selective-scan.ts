@@ -15,7 +15,7 @@
  * CPU path, synchronous backends only), and `selectiveStateUpdate` for one step at inference.
  */
 import { fusedSelectiveRecurrence } from './fused-scan.js';
-import { cat, linearRecurrence, narrow, ones, softplus, stack, zeros, type Tensor } from '@formers/tensor-core';
+import { cat, linearRecurrence, narrow, needsGrad, ones, softplus, stack, tidy, zeros, type Tensor } from '@formers/tensor-core';
 
 export interface SelectiveScanOptions {
   /** Skip connection D, (D). */
@@ -92,6 +92,11 @@ function finish(y: Tensor, u: Tensor, o: SelectiveScanOptions, dShape: number[],
 /** The selective scan; see the file comment. Differentiable in every tensor argument. */
 export function selectiveScan(u: Tensor, delta: Tensor, A: Tensor, B: Tensor, C: Tensor, opts: SelectiveScanOptions = {}): SelectiveScanResult {
   const [, , L] = checkScan('selectiveScan', u, delta, A, B, C, opts);
+  if (opts.mode === 'fused') {
+    // The delta bias and softplus are folded into the host loop (see fused-scan.ts).
+    const r = fusedSelectiveRecurrence(u, delta, A, B, C, opts.h0 ?? null, opts); // (B, D, L), (B, D, N)
+    return { y: finish(r.y, u, opts, [1, -1, 1], opts.z), lastState: r.lastState };
+  }
   const dt = effectiveDelta(delta, opts, [1, -1, 1]); // (B, D, L)
   if ((opts.mode ?? 'parallel') === 'sequential') {
     let h = opts.h0 ?? u.select(-1, 0).unsqueeze(-1).mul(A.unsqueeze(0)).mul(0); // (B, D, N)
@@ -106,13 +111,9 @@ export function selectiveScan(u: Tensor, delta: Tensor, A: Tensor, B: Tensor, C:
     const y = stack(ys, -1); // (B, D, L)
     return { y: finish(y, u, opts, [1, -1, 1], opts.z), lastState: h };
   }
-  if (opts.mode === 'fused') {
-    const r = fusedSelectiveRecurrence(u, dt, A, B, C, opts.h0 ?? null); // (B, D, L), (B, D, N)
-    return { y: finish(r.y, u, opts, [1, -1, 1], opts.z), lastState: r.lastState };
-  }
-  const Bt = B.transpose(1, 2).unsqueeze(1); // (B, 1, L, N)
-  const Ct = C.transpose(1, 2).unsqueeze(1); // (B, 1, L, N)
   if (opts.mode === 'associative') {
+    const Bt = B.transpose(1, 2).unsqueeze(1); // (B, 1, L, N)
+    const Ct = C.transpose(1, 2).unsqueeze(1); // (B, 1, L, N)
     const dtE = dt.unsqueeze(-1); // (B, D, L, 1)
     const dA = dtE.mul(A.unsqueeze(1)).exp(); // (B, D, L, N)
     const dBu = dt.mul(u).unsqueeze(-1).mul(Bt); // (B, D, L, N): delta u first, on the small (B, D, L) tensor
@@ -120,19 +121,66 @@ export function selectiveScan(u: Tensor, delta: Tensor, A: Tensor, B: Tensor, C:
     const y = h.mul(Ct).sum(-1); // (B, D, L)
     return { y: finish(y, u, opts, [1, -1, 1], opts.z), lastState: h.select(2, L - 1) };
   }
-  // 'parallel': chunks of T steps; each chunk's states come from one scan call started at the previous chunk's end.
-  const T = Math.min(opts.chunkSize ?? 256, L);
-  const du = dt.mul(u); // (B, D, L): delta u, so the (B, D, T, N) input needs one broadcast product
+  return parallelScan(u, dt, A, B, C, opts, L);
+}
+
+/** Default steps per chunk of the 'parallel' scan; see `parallelScan` for why this size. */
+const DEFAULT_CHUNK_SIZE = 256;
+
+/**
+ * The 'parallel' mode: chunks of T steps, each chunk's states from one `linearRecurrence` call started at the
+ * previous chunk's last state. Per chunk it materialises five (B, D, T, N) tensors (delta A, its exp, delta B u,
+ * the states, and the C-weighted states that the sum over N reduces), and nothing of length L beyond
+ * (B, D, L) and (B, L, N). Choices, measured at the bench's size (E = 512, N = 16, L = 16384):
+ * - without autograd recording, every chunk runs in its own `tidy`, so that its intermediates are released before
+ *   the next chunk (otherwise all L / T chunks' tensors, about 2.5 GB here, stay alive until the caller's scope
+ *   ends, and the first runs spent most of their time faulting in fresh memory);
+ * - delta, delta u, B and C are copied once into chunk-major layouts, so that every chunk reads contiguous
+ *   blocks: B and C's transposed views would make every broadcast product walk N with a stride of L, and a
+ *   kernel that stages a strided view's whole span would copy O(L) per chunk;
+ * - delta A is a batched outer product (B, D, T, 1) @ (D, 1, N) through `matmul` rather than a broadcast `mul`:
+ *   the same single rounded product per element, on the backend's matrix kernel instead of its broadcast loop;
+ * - T = 256 by default: 32, 64, 128 and 256 took the same time there within the noise of a shared machine, and
+ *   longer chunks mean fewer op calls, which matter most when D N is small.
+ */
+function parallelScan(u: Tensor, dt: Tensor, A: Tensor, B: Tensor, C: Tensor, opts: SelectiveScanOptions, L: number): SelectiveScanResult {
+  const [b, d] = u.shape;
+  const N = A.shape[1];
+  const T = Math.min(opts.chunkSize ?? DEFAULT_CHUNK_SIZE, L);
+  const full = Math.floor(L / T); // chunks of exactly T steps; a shorter tail chunk follows when T does not divide L
+  const du = dt.mul(u); // (B, D, L): delta u on the small tensor, so delta B u is one broadcast product
+  // Chunk-major copies, made once: chunk c of each is then a contiguous block, where a narrow of the (B, D, L)
+  // originals is a view whose rows lie L apart, which kernels that stage a view's whole span copy L / T times over.
+  const byChunk = (x: Tensor, inner: number[], order: number[]) => narrow(x, 2, 0, full * T).reshape([b, ...inner, full, T]).permute(order).contiguous();
+  const dtC = byChunk(dt, [d], [2, 0, 1, 3]); // (B, D, L) -> (B, D, nc, T) -> (nc, B, D, T)
+  const duC = byChunk(du, [d], [2, 0, 1, 3]); // (B, D, L) -> (B, D, nc, T) -> (nc, B, D, T)
+  const BC = byChunk(B, [N], [2, 0, 3, 1]); // (B, N, L) -> (B, N, nc, T) -> (nc, B, T, N)
+  const CC = byChunk(C, [N], [2, 0, 3, 1]); // (B, N, L) -> (B, N, nc, T) -> (nc, B, T, N)
+  // Chunk c's delta (B, D, T), delta u (B, D, T), B and C (B, T, N); the tail chunk straight from the originals.
+  const part = (c: number, s: number, n: number): [Tensor, Tensor, Tensor, Tensor] =>
+    c < full
+      ? [dtC.select(0, c), duC.select(0, c), BC.select(0, c), CC.select(0, c)]
+      : [narrow(dt, 2, s, n), narrow(du, 2, s, n), narrow(B, 2, s, n).transpose(1, 2), narrow(C, 2, s, n).transpose(1, 2)];
+  const Ar = A.unsqueeze(1); // (D, 1, N): one row per channel for the batched outer product
+  // One chunk: its outputs (B, D, T) and its last state (B, D, N), from the state before it.
+  const chunk = (c: number, s: number, n: number, prev: Tensor | null): [Tensor, Tensor] => {
+    const [dtP, duP, BP, CP] = part(c, s, n);
+    const dA = dtP.unsqueeze(-1).matmul(Ar).exp(); // (B, D, T, 1) @ (D, 1, N) -> (B, D, T, N)
+    const dBu = duP.unsqueeze(-1).mul(BP.unsqueeze(1)); // (B, D, T, 1) * (B, 1, T, N) -> (B, D, T, N)
+    const h = linearRecurrence(dA, dBu, { dim: 2, h0: prev }); // (B, D, T, N)
+    // The last state as its own copy, so that the chunk's (B, D, T, N) states are not kept alive through a view.
+    return [h.mul(CP.unsqueeze(1)).sum(-1), h.select(2, n - 1).contiguous()]; // (B, D, T), (B, D, N)
+  };
+  // When recording, backward needs every chunk's tensors anyway, and tidy would walk the growing graph each chunk.
+  const recording = needsGrad(opts.h0 ? [u, dt, A, B, C, opts.h0] : [u, dt, A, B, C]);
   const ys: Tensor[] = [];
   let h0: Tensor | null = opts.h0 ?? null;
   for (let s = 0; s < L; s += T) {
     const n = Math.min(T, L - s);
-    const dtE = narrow(dt, 2, s, n).unsqueeze(-1); // (B, D, T, 1)
-    const dA = dtE.mul(A.unsqueeze(1)).exp(); // (B, D, T, N)
-    const dBu = narrow(du, 2, s, n).unsqueeze(-1).mul(narrow(Bt, 2, s, n)); // (B, D, T, N)
-    const h = linearRecurrence(dA, dBu, { dim: 2, h0 }); // (B, D, T, N)
-    ys.push(h.mul(narrow(Ct, 2, s, n)).sum(-1)); // (B, D, T)
-    h0 = h.select(2, n - 1); // (B, D, N)
+    const prev = h0;
+    const [y, last] = recording ? chunk(s / T, s, n, prev) : tidy(() => chunk(s / T, s, n, prev));
+    ys.push(y);
+    h0 = last;
   }
   const y = ys.length === 1 ? ys[0] : cat(ys, -1); // (B, D, L)
   return { y: finish(y, u, opts, [1, -1, 1], opts.z), lastState: h0! };

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { Generator, assertGradcheck, loadSafetensors, loadStateDictFromSafetensors, rand, randn, softplus, stack, tensor, type Tensor } from '@formers/tensor-core';
-import { Mamba, MambaModel, selectiveScan, selectiveStateUpdate, type SelectiveScanMode } from '../src/index.js';
+import { Mamba, MambaModel, selectiveScan, selectiveStateUpdate, type MambaScanMode, type SelectiveScanMode } from '../src/index.js';
 
 // Copied into a fresh Uint8Array: a small Buffer from readFileSync is a view into a shared pool (byteOffset != 0).
 const golden = (name: string) => new Uint8Array(readFileSync(fileURLToPath(new URL(`./golden/${name}.safetensors`, import.meta.url))));
@@ -100,6 +100,22 @@ describe('selective scan', () => {
     );
   });
 
+  it('the fused mode folds delta bias and softplus in, linear above the threshold 20 as torch (float64, gradcheck)', () => {
+    const x = scanInputs(new Generator(7), 2, 3, 2, 6);
+    const delta = x.delta.mul(30); // (B, D, L): about a third of the entries above 20 after the bias
+    const opts = { D: x.D, z: x.z, deltaBias: x.deltaBias, deltaSoftplus: true };
+    const ref = selectiveScan(x.u, delta, x.A, x.B, x.C, { ...opts, mode: 'sequential' });
+    const fused = selectiveScan(x.u, delta, x.A, x.B, x.C, { ...opts, mode: 'fused' });
+    expectClose(fused.y, ref.y, 1e-10, 1e-12);
+    expectClose(fused.lastState, ref.lastState, 1e-10, 1e-12);
+    const above = Array.from(delta.add(x.deltaBias.reshape([1, -1, 1])).dataSync()).filter((v) => v > 20).length;
+    expect(above).toBeGreaterThan(0);
+    assertGradcheck(
+      (u, d, A, B, C, D, z, bias) => selectiveScan(u, d, A, B, C, { D, z, deltaBias: bias, deltaSoftplus: true, mode: 'fused' }).y,
+      [x.u, delta, x.A, x.B, x.C, x.D, x.z, x.deltaBias],
+    );
+  });
+
   it('does not modify its inputs, and rejects bad shapes and options with clear messages', () => {
     const x = scanInputs(new Generator(6), 1, 2, 3, 4);
     const before = x.u.dataSync().slice();
@@ -148,7 +164,7 @@ describe('Mamba block', () => {
 
   it('step() with the conv state and ssm state equals the parallel forward, for every scan mode (property, float64)', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 1e6 }), fc.integer({ min: 1, max: 9 }), fc.constantFrom<SelectiveScanMode>('parallel', 'associative', 'sequential', 'fused'), (seed, L, mode) => {
+      fc.property(fc.integer({ min: 1, max: 1e6 }), fc.integer({ min: 1, max: 9 }), fc.constantFrom<MambaScanMode>('auto', 'parallel', 'associative', 'sequential', 'fused'), (seed, L, mode) => {
         const gen = new Generator(seed);
         const m = new Mamba(6, { dState: 3, dtype: 'float64', generator: gen, scanMode: mode, chunkSize: 4 });
         const h = randn([2, L, 6], { ...f64, generator: gen });
@@ -166,13 +182,25 @@ describe('Mamba block', () => {
     );
   });
 
-  it('gradcheck through the whole block (float64)', () => {
-    const m = new Mamba(4, { dState: 2, dtype: 'float64', backend: 'reference', generator: new Generator(9) });
-    const h = randn([1, 5, 4], { ...f64, backend: 'reference', generator: new Generator(10) });
-    assertGradcheck((x) => m.call(x) as Tensor, [h]);
-    const params = [...m.parameters()];
-    (m.call(h) as Tensor).square().sum().backward();
-    for (const p of params) expect(p.grad!.abs().sum().item()).toBeGreaterThan(0);
+  it('gradcheck through the whole block (float64), with the default (fused here) and the parallel scan', () => {
+    for (const scanMode of ['auto', 'parallel'] as MambaScanMode[]) {
+      const m = new Mamba(4, { dState: 2, dtype: 'float64', backend: 'reference', generator: new Generator(9), scanMode, chunkSize: 2 });
+      const h = randn([1, 5, 4], { ...f64, backend: 'reference', generator: new Generator(10) });
+      assertGradcheck((x) => m.call(x) as Tensor, [h]);
+      const params = [...m.parameters()];
+      (m.call(h) as Tensor).square().sum().backward();
+      for (const p of params) expect(p.grad!.abs().sum().item()).toBeGreaterThan(0);
+    }
+  });
+
+  it("the default scan mode 'auto' runs the fused scan on a synchronous backend", () => {
+    const h = randn([2, 7, 8], { generator: new Generator(12) });
+    const auto = new Mamba(8, { dState: 4, generator: new Generator(11) });
+    expect(auto.scanMode).toBe('auto');
+    const fused = new Mamba(8, { dState: 4, generator: new Generator(11), scanMode: 'fused' });
+    const parallel = new Mamba(8, { dState: 4, generator: new Generator(11), scanMode: 'parallel' });
+    expect(Array.from((auto.call(h) as Tensor).dataSync())).toEqual(Array.from((fused.call(h) as Tensor).dataSync()));
+    expectClose(auto.call(h) as Tensor, parallel.call(h) as Tensor, 1e-4, 1e-5);
   });
 
   it('rejects bad inputs and a state from another config', () => {
@@ -181,7 +209,7 @@ describe('Mamba block', () => {
     const other = new Mamba(8, { dState: 8 }).initialState(1);
     expect(() => m.step(randn([1, 8]), other)).toThrow(/Mamba.step: expected a state from this block's initialState\(1\): convState \[1,16,4\], ssmState \[1,16,4\]; got convState \[1,16,4\], ssmState \[1,16,8\]/);
     expect(() => new Mamba(8, { dtMin: 0 })).toThrow(/0 < opts.dtMin/);
-    expect(() => new Mamba(8, { scanMode: 'x' as never })).toThrow(/opts.scanMode 'parallel', 'associative', 'sequential' or 'fused'; got "x"/);
+    expect(() => new Mamba(8, { scanMode: 'x' as never })).toThrow(/opts.scanMode 'auto', 'parallel', 'associative', 'sequential' or 'fused'; got "x"/);
   });
 });
 
