@@ -17,7 +17,9 @@ export interface GemmEngineOptions {
 const PAGE = 65536;
 /** Straggling calls in a row before the engine runs single-threaded for a while, and for how many calls. */
 const STRIKES = 3;
-const SOLO_CALLS = 64;
+const SOLO_CALLS = 32;
+/** Calls whose own share took less than this (ms) say nothing about stragglers. */
+const STRAGGLER_MIN_MS = 2;
 /** 4 GiB, the wasm32 limit; a shared memory must declare its maximum. */
 const MAX_PAGES = 65536;
 const align = (x: number, to: number) => Math.ceil(x / to) * to;
@@ -134,10 +136,13 @@ export class GemmEngine {
    * When the machine is oversubscribed (other processes on our cores), a worker the OS does not run stalls the
    * synchronous join, and two threads run slower than one. After STRIKES calls in a row in which the caller
    * waited longer for the workers than it computed itself, the next SOLO_CALLS large products run on the calling
-   * thread alone; then threads are tried again.
+   * thread alone; then threads are tried again. Short calls are not counted: there the wait is the worker's
+   * wake-up latency, not a straggler.
    */
   private noteStraggling(ownMs: number, waitMs: number): void {
-    this.strikes = waitMs > ownMs && waitMs > 0.2 ? this.strikes + 1 : 0;
+    // Only calls long enough that a worker's wake-up latency (0.1 to 1 ms after it slept) is not the wait count.
+    if (ownMs < STRAGGLER_MIN_MS) return;
+    this.strikes = waitMs > ownMs ? this.strikes + 1 : 0;
     if (this.strikes >= STRIKES) {
       this.strikes = 0;
       this.soloCalls = SOLO_CALLS;

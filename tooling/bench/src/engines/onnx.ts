@@ -95,11 +95,16 @@ export async function onnxEngine(): Promise<Engine | null> {
   }
   return {
     name: 'onnxruntime-node',
-    note: `ort ${ort.env.versions?.common ?? ''}, CPU EP, default intra-op threads`.trim(),
+    note: `ort ${ort.env.versions?.common ?? ''}, CPU EP, default intra-op threads, no spin-waiting`.trim(),
     prepare: async (w): Promise<Runner | string> => {
       const s = spec(w);
       if (typeof s === 'string') return s;
-      const session = await ort.InferenceSession.create(singleNodeModel(s.model), { graphOptimizationLevel: 'all' });
+      // ORT's intra-op threads spin for a while after each run; in one process with the other engines that spinning
+      // steals a core from whichever engine runs next, so it is turned off (its compute is unchanged).
+      const session = await ort.InferenceSession.create(singleNodeModel(s.model), {
+        graphOptimizationLevel: 'all',
+        extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
+      });
       const feeds: Record<string, ort.Tensor> = {};
       s.model.inputs.forEach((input, i) => {
         feeds[input.name] = new ort.Tensor('float32', s.data[i], [...input.shape]);
