@@ -16,6 +16,18 @@
  */
 import { record, tensor, type Tensor } from '@formers/tensor-core';
 
+/** (nb, N, L) to (nb, L, N). */
+function stepMajor(x: Float64Array, nb: number, N: number, L: number): Float64Array {
+  const out = new Float64Array(x.length);
+  for (let b = 0; b < nb; b++) {
+    for (let n = 0; n < N; n++) {
+      const from = (b * N + n) * L;
+      for (let t = 0; t < L; t++) out[(b * L + t) * N + n] = x[from + t];
+    }
+  }
+  return out;
+}
+
 function host(t: Tensor): Float64Array {
   return Float64Array.from(t.contiguous().dataSync());
 }
@@ -75,6 +87,10 @@ export function fusedSelectiveRecurrence(
   const Y = new Float64Array(nb * nd * L);
   const last = new Float64Array(nb * nd * N);
   const h = new Float64Array(N);
+  // B and C step-major, (b, L, N): each step's N values are adjacent, where (b, N, L) put them L apart and every
+  // channel walked B and C with a stride of L.
+  const BT = stepMajor(BB, nb, N, L);
+  const CT = stepMajor(CC, nb, N, L);
   for (let b = 0; b < nb; b++) {
     for (let d = 0; d < nd; d++) {
       const bd = b * nd + d;
@@ -82,11 +98,12 @@ export function fusedSelectiveRecurrence(
       for (let t = 0; t < L; t++) {
         const dt = DT[bd * L + t];
         const du = dt * U[bd * L + t];
+        const at = (b * L + t) * N;
         let acc = 0;
         for (let n = 0; n < N; n++) {
-          const bnt = (b * N + n) * L + t;
-          h[n] = Math.exp(dt * AA[d * N + n]) * h[n] + du * BB[bnt];
-          acc += h[n] * CC[bnt];
+          const hn = Math.exp(dt * AA[d * N + n]) * h[n] + du * BT[at + n];
+          h[n] = hn;
+          acc += hn * CT[at + n];
         }
         Y[bd * L + t] = acc;
       }
