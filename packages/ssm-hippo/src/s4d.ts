@@ -17,7 +17,10 @@ import {
   Module,
   Sequential,
   arange,
+  cat,
   complex,
+  needsGrad,
+  tidy,
 
   irfft,
   mul,
@@ -125,12 +128,29 @@ export function s4dKernel(p: S4DKernelParams, L: number, opts: { method?: S4DDis
     method === 'zoh'
       ? complex(p.logAReal.exp().neg(), p.AImag).scale(p.logDt.exp().unsqueeze(-1)) // (H, M)
       : new ComplexTensor(dA.abs().log(), dA.angle()); // (H, M)
-  const l = arange(0, L, 1, { dtype: p.logDt.dtype, backend: p.logDt.backend }); // (L)
-  const V = logDA.map((t) => mul(t.unsqueeze(-1), l)).exp(); // (H, M, L)
   const CB = C.mul(dB).map((t) => t.unsqueeze(1)); // (H, 1, M)
-  // Re(sum_n CB_n V_nl) as two batched matmuls over the modes; the factor 2 accounts for the implied conjugates.
-  return CB.re.matmul(V.re).sub(CB.im.matmul(V.im)).squeeze(1).mul(2); // (H, L)
+  // Positions l0 .. l0 + n - 1 of the kernel: Re(sum_n CB_n V_nl) as two batched matmuls over the modes; the factor
+  // 2 accounts for the implied conjugates.
+  const range = (l0: number, n: number): Tensor => {
+    const l = arange(l0, l0 + n, 1, { dtype: p.logDt.dtype, backend: p.logDt.backend }); // (n)
+    const V = logDA.map((t) => mul(t.unsqueeze(-1), l)).exp(); // (H, M, n)
+    return CB.re.matmul(V.re).sub(CB.im.matmul(V.im)).squeeze(1).mul(2); // (H, n)
+  };
+  if (L <= KERNEL_CHUNK) return range(0, L);
+  // In chunks of positions, so the (H, M, chunk) powers stay small (at L = 16384, H = 256, M = 32 the whole
+  // Vandermonde matrix is 1 GB per part and time grew 9x per 4x of L); without autograd each chunk's
+  // intermediates are released before the next.
+  const recording = needsGrad([p.logDt, p.C, p.logAReal, p.AImag]);
+  const parts: Tensor[] = [];
+  for (let l0 = 0; l0 < L; l0 += KERNEL_CHUNK) {
+    const n = Math.min(KERNEL_CHUNK, L - l0);
+    parts.push(recording ? range(l0, n) : tidy(() => range(l0, n)));
+  }
+  return cat(parts, 1); // (H, L)
 }
+
+/** Kernel positions computed at once by `s4dKernel`. */
+const KERNEL_CHUNK = 2048;
 
 /**
  * Causal convolution of u (B, H, L) with a per-channel kernel K (H, L') for L' >= L, through FFTs of length 2L

@@ -70,6 +70,16 @@ describe('S4D', () => {
     });
   }
 
+  it('a kernel longer than one chunk of positions (L > 2048) equals C dB dA^l throughout, and is differentiable', () => {
+    const layer = new S4D(2, { dState: 8, init: 'lin', dtype: 'float64', generator: new Generator(3) });
+    const L = 2048 * 2 + 37;
+    closeArrays(layer.kernel(L).dataSync(), naiveKernel(layer, L, 'zoh').flat(), 1e-8, 1e-11);
+    const k = layer.ssmKernel;
+    const g = s4dKernel({ logDt: k.logDt, C: k.C, logAReal: k.logAReal, AImag: k.AImag }, L).sum();
+    g.backward();
+    expect(k.logDt.grad?.shape).toEqual([2]);
+  });
+
   it('convolution mode equals the recurrent step() (property, both discretizations)', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 1e6 }), fc.integer({ min: 1, max: 12 }), fc.constantFrom<S4DDiscretization>('zoh', 'bilinear'), (seed, L, method) => {
