@@ -487,3 +487,19 @@ describe('wasm float32 block kernels on operands whose rows lie far apart', () =
     }
   });
 });
+
+describe('wasm float32 transcendental kernels on strided views', () => {
+  it('gather a transposed or sliced view first and agree with the reference', () => {
+    const [rows, cols] = [37, 50];
+    const data = Float32Array.from({ length: rows * cols * 2 }, (_, i) => Math.sin(i * 0.3) * 4);
+    const transposed = { data, dtype: 'float32' as const, shape: [cols, rows], strides: [1, cols], offset: 0 };
+    const half = { data, dtype: 'float32' as const, shape: [rows, cols], strides: [2 * cols, 1], offset: cols }; // x[..., cols:]
+    for (const v of [transposed, half]) {
+      for (const op of ['silu', 'exp', 'gelu'] as const) {
+        const got = W.unary(op, v, 'float32') as Float32Array;
+        const want = R.unary(op, { ...v, data: Float64Array.from(data), dtype: 'float64' as const }, 'float64') as Float64Array;
+        for (let i = 0; i < got.length; i++) expect(Math.abs(got[i] - want[i])).toBeLessThanOrEqual(1e-6 * Math.abs(want[i]) + 1e-30);
+      }
+    }
+  });
+});

@@ -164,10 +164,17 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
   const unary = (op: UnaryOp, x: View<TypedArray>, outDtype: DType): TypedArray => {
     if (math !== null && MATH_OPS.has(op) && x.dtype === 'float32' && outDtype === 'float32' && x.data instanceof Float32Array) {
       const n = sizeOf(x.shape);
-      if (n >= MATH_MIN_ELEMENTS && isContiguous(x)) {
+      if (n >= MATH_MIN_ELEMENTS) {
         checkView('unary', 'x', x);
         const out = alloc(n);
-        math.map(op as F32MapOp, x.data, x.offset, n, out);
+        if (isContiguous(x)) {
+          math.map(op as F32MapOp, x.data, x.offset, n, out);
+        } else {
+          // A strided view (half of a projection's output, a transpose): gather it into `out` first, then map in
+          // place; the copy costs about a nanosecond an element, the reference loop's Math.exp ten or more.
+          unaryInto('identity', x, out);
+          math.map(op as F32MapOp, out, 0, n, out);
+        }
         return out;
       }
     }
