@@ -503,3 +503,46 @@ describe('wasm float32 transcendental kernels on strided views', () => {
     }
   });
 });
+
+describe('wasm float32 selective scan (fused, outside the kernel set)', () => {
+  it('matches the float64 recurrence h = exp(dt A) h + dt u B, y = C . h, with and without h0, on 1 and 2 threads', () => {
+    const [nb, D, L, N] = [2, 5, 300, 8];
+    const rnd = (n: number, f: (i: number) => number) => Float32Array.from({ length: n }, (_, i) => f(i));
+    const u = rnd(nb * D * L, (i) => Math.sin(i * 0.7));
+    const dt = rnd(nb * D * L, (i) => 0.01 + 0.05 * (1 + Math.cos(i * 1.3)));
+    const A = rnd(D * N, (i) => -1 - (i % N) * 0.5);
+    const B = rnd(nb * L * N, (i) => Math.cos(i * 0.11)); // step-major (nb, L, N)
+    const C = rnd(nb * L * N, (i) => Math.sin(i * 0.17));
+    const h0 = rnd(nb * D * N, (i) => (i % 7) / 7);
+    for (const init of [null, h0]) {
+      // float64 reference, same layouts
+      const y = new Float64Array(nb * D * L);
+      const last = new Float64Array(nb * D * N);
+      let scale = 0;
+      for (let b = 0; b < nb; b++) for (let d = 0; d < D; d++) {
+        const bd = b * D + d;
+        const h = Array.from({ length: N }, (_, n) => (init ? init[bd * N + n] : 0));
+        for (let t = 0; t < L; t++) {
+          const e = dt[bd * L + t];
+          let acc = 0;
+          for (let n = 0; n < N; n++) {
+            h[n] = Math.exp(e * A[d * N + n]) * h[n] + e * u[bd * L + t] * B[(b * L + t) * N + n];
+            acc += h[n] * C[(b * L + t) * N + n];
+            scale = Math.max(scale, Math.abs(h[n]));
+          }
+          y[bd * L + t] = acc;
+        }
+        for (let n = 0; n < N; n++) last[bd * N + n] = h[n];
+      }
+      for (const threads of [1, 2]) {
+        const be = createWasmBackend({ threads });
+        const r = be.selectiveScanF32(u, dt, A, B, C, init, nb, D, L, N)!;
+        for (let i = 0; i < y.length; i++) expect(Math.abs(r.y[i] - y[i])).toBeLessThan(2e-5 * N * scale);
+        for (let i = 0; i < last.length; i++) expect(Math.abs(r.last[i] - last[i])).toBeLessThan(2e-5 * scale);
+        be.terminate();
+      }
+    }
+    expect(W.selectiveScanF32(u, dt, A, B, C, null, nb, D, L, 6)).toBeNull(); // N not a multiple of 4
+    expect(() => W.selectiveScanF32(u.subarray(1), dt, A, B, C, null, nb, D, L, N)).toThrow(/u/);
+  });
+});

@@ -16,6 +16,12 @@
  */
 import { record, tensor, type Tensor } from '@formers/tensor-core';
 
+/** The wasm backend's fused recurrence (gpu-kernels), when the backend has one. */
+type SelectiveScanF32 = (
+  u: Float32Array, delta: Float32Array, A: Float32Array, B: Float32Array, C: Float32Array, h0: Float32Array | null,
+  nb: number, D: number, L: number, N: number,
+) => { y: Float32Array; last: Float32Array } | null;
+
 /** (nb, N, L) to (nb, L, N). */
 function stepMajor(x: Float64Array, nb: number, N: number, L: number): Float64Array {
   const out = new Float64Array(x.length);
@@ -84,35 +90,49 @@ export function fusedSelectiveRecurrence(
   const BB = host(B);
   const CC = host(C);
   const H0 = h0 ? host(h0) : null;
-  const Y = new Float64Array(nb * nd * L);
-  const last = new Float64Array(nb * nd * N);
-  const h = new Float64Array(N);
   // B and C step-major, (b, L, N): each step's N values are adjacent, where (b, N, L) put them L apart and every
   // channel walked B and C with a stride of L.
   const BT = stepMajor(BB, nb, N, L);
   const CT = stepMajor(CC, nb, N, L);
-  for (let b = 0; b < nb; b++) {
-    for (let d = 0; d < nd; d++) {
-      const bd = b * nd + d;
-      for (let n = 0; n < N; n++) h[n] = H0 ? H0[bd * N + n] : 0;
-      for (let t = 0; t < L; t++) {
-        const dt = DT[bd * L + t];
-        const du = dt * U[bd * L + t];
-        const at = (b * L + t) * N;
-        let acc = 0;
-        for (let n = 0; n < N; n++) {
-          const hn = Math.exp(dt * AA[d * N + n]) * h[n] + du * BT[at + n];
-          h[n] = hn;
-          acc += hn * CT[at + n];
-        }
-        Y[bd * L + t] = acc;
-      }
-      last.set(h, bd * N);
-    }
-  }
   const o = { dtype: u.dtype, backend: u.backend };
-  const y = tensor(u.dtype === 'float64' ? Y : Float32Array.from(Y), { ...o, shape: [nb, nd, L] });
-  const lastState = tensor(u.dtype === 'float64' ? last : Float32Array.from(last), { ...o, shape: [nb, nd, N] });
+  // float32 on a backend with the fused SIMD recurrence (gpu-kernels' wasm backend): the same recurrence with
+  // float32 states, as mamba_ssm's kernels keep them, about 5x faster than the loop below. The backward below
+  // always recomputes in float64 on the host.
+  const simd = u.dtype === 'float32' ? (u.backend as { selectiveScanF32?: SelectiveScanF32 }).selectiveScanF32 : undefined;
+  const fast = simd
+    ? simd(Float32Array.from(U), Float32Array.from(DT), Float32Array.from(AA), Float32Array.from(BT), Float32Array.from(CT), H0 ? Float32Array.from(H0) : null, nb, nd, L, N)
+    : null;
+  let y: Tensor;
+  let lastState: Tensor;
+  if (fast) {
+    y = tensor(fast.y, { ...o, shape: [nb, nd, L] });
+    lastState = tensor(fast.last, { ...o, shape: [nb, nd, N] });
+  } else {
+    const Y = new Float64Array(nb * nd * L);
+    const last = new Float64Array(nb * nd * N);
+    const h = new Float64Array(N);
+    for (let b = 0; b < nb; b++) {
+      for (let d = 0; d < nd; d++) {
+        const bd = b * nd + d;
+        for (let n = 0; n < N; n++) h[n] = H0 ? H0[bd * N + n] : 0;
+        for (let t = 0; t < L; t++) {
+          const dt = DT[bd * L + t];
+          const du = dt * U[bd * L + t];
+          const at = (b * L + t) * N;
+          let acc = 0;
+          for (let n = 0; n < N; n++) {
+            const hn = Math.exp(dt * AA[d * N + n]) * h[n] + du * BT[at + n];
+            h[n] = hn;
+            acc += hn * CT[at + n];
+          }
+          Y[bd * L + t] = acc;
+        }
+        last.set(h, bd * N);
+      }
+    }
+    y = tensor(u.dtype === 'float64' ? Y : Float32Array.from(Y), { ...o, shape: [nb, nd, L] });
+    lastState = tensor(u.dtype === 'float64' ? last : Float32Array.from(last), { ...o, shape: [nb, nd, N] });
+  }
   const inputs = [u, delta, A, B, C, ...(h0 ? [h0] : []), ...(bias ? [bias] : [])];
   record('fusedSelectiveRecurrence', inputs, [y, lastState], (gs) => {
     const GY = gs[0] ? host(gs[0]) : null;

@@ -42,6 +42,14 @@ export interface WasmBackend extends SyncBackend<TypedArray> {
   terminate(): void;
   /** The caching allocator of this backend's float32 results (see buffer-pool.ts); `pool.clear()` frees it. */
   readonly pool: BufferPool;
+  /**
+   * An optional fused kernel outside the closed kernel set: the selective scan's forward recurrence in float32
+   * SIMD (see F32Math.selectiveScan for the layouts). Null when it cannot run (N not a multiple of 4, no SIMD).
+   */
+  selectiveScanF32(
+    u: Float32Array, delta: Float32Array, A: Float32Array, B: Float32Array, C: Float32Array, h0: Float32Array | null,
+    nb: number, D: number, L: number, N: number,
+  ): { y: Float32Array; last: Float32Array } | null;
 }
 
 const DEFAULT_THRESHOLD = 2 ** 21;
@@ -362,6 +370,16 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     // A storage's last tensor let go of this handle: its buffer may serve the next result of the same length.
     dispose: (h: TypedArray) => pool.give(h),
     pool,
+    selectiveScanF32: (u, delta, A, B, C, h0, nb, D, L, N) => {
+      if (math === null) return null;
+      requireLength('selectiveScanF32', 'u', u, nb * D * L);
+      requireLength('selectiveScanF32', 'delta', delta, nb * D * L);
+      requireLength('selectiveScanF32', 'A', A, D * N);
+      requireLength('selectiveScanF32', 'B', B, nb * L * N);
+      requireLength('selectiveScanF32', 'C', C, nb * L * N);
+      if (h0) requireLength('selectiveScanF32', 'h0', h0, nb * D * N);
+      return math.selectiveScan(u, delta, A, B, C, h0, nb, D, L, N, alloc);
+    },
     matmul,
     unary,
     binary,

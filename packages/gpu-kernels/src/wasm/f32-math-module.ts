@@ -21,7 +21,7 @@
  * compute, so that threads sharing the memory can split a call. Only i32 arguments: a thread round passes no
  * others.
  */
-import { FunctionBuilder, f32, i32, mul, add, type Code } from './code.js';
+import { FunctionBuilder, f32, f32Load, f32Store, i32, mul, add, type Code } from './code.js';
 import { F32_BINARY_OPS, binaryFunction, whereFunction } from './f32-binary-functions.js';
 import { depthwiseFunction } from './f32-depthwise-functions.js';
 import { normFunction } from './f32-norm-functions.js';
@@ -298,6 +298,57 @@ function mapFunction(opName: F32MapOp): { fn: FunctionBuilder; body: Code } {
   return { fn: f, body };
 }
 
+/**
+ * The selective scan's recurrence (Gu & Dao 2023, Mamba, eq. 2a-2b with ZOH for A and Euler for B), float32 states:
+ * h_t = exp(delta_t A) h_(t-1) + delta_t u_t B_t, y_t = C_t . h_t, four states per vector (N a multiple of 4).
+ * Layouts: u, delta (BD, L) rows of channel (b, d); A (D, N); B and C step-major (nb, L, N); h0 (BD, N) or none;
+ * y (BD, L); last (BD, N), which is also the running state. Params (u, delta, A, B, C, h0, y, last, r0, r1, D, L,
+ * N, hasH0): rows bd in [r0, r1).
+ */
+function selectiveScanFunction(): { fn: FunctionBuilder; body: Code } {
+  const f = new FunctionBuilder({
+    u: 'i32', delta: 'i32', a: 'i32', b: 'i32', c: 'i32', h0: 'i32', y: 'i32', last: 'i32', r0: 'i32', r1: 'i32', d: 'i32', l: 'i32', n: 'i32', hasH0: 'i32',
+  });
+  f.locals('i32', 'bd', 't', 'j', 'nBytes', 'h', 'arow', 'bc', 'row');
+  f.locals('v128', 'x', 'dtv', 'duv', 'acc', 'hv');
+  f.locals('f32', 'dt');
+  declareExpLocals(f);
+  pool = new ConstantPool(f);
+  const g = (name: string) => f.get(name);
+  const vload = (addr: Code): Code => [addr, op.v128Load, [2, 0]];
+  const vstore = (addr: Code, value: Code): Code => [addr, value, op.v128Store, [2, 0]];
+  const lane = (v: Code, k: number): Code => [v, op.f32x4ExtractLane, k];
+  const loop: Code = f.forRange('bd', g('r0'), g('r1'), i32(1), [
+    f.set('h', add(g('last'), mul(g('bd'), g('nBytes')))), // the state row is the output row of last
+    f.set('arow', add(g('a'), mul([g('bd'), g('d'), op.i32RemU], g('nBytes')))), // A[d, :], d = bd mod D
+    f.set('row', mul(g('bd'), mul(g('l'), i32(4)))), // byte offset of row bd in (BD, L)
+    [g('hasH0'), op.if, 0x40,
+      f.forRange('j', i32(0), g('nBytes'), i32(16), [vstore(add(g('h'), g('j')), vload(add(add(g('h0'), mul(g('bd'), g('nBytes'))), g('j'))))]),
+    op.else,
+      f.forRange('j', i32(0), g('nBytes'), i32(16), [vstore(add(g('h'), g('j')), lanes(0))]),
+    op.end],
+    // (b, t) rows of B and C start at ((bd div D) L + t) N floats.
+    f.set('bc', mul(mul([g('bd'), g('d'), op.i32DivU], g('l')), g('nBytes'))),
+    f.forRange('t', i32(0), g('l'), i32(1), [
+      f.set('dt', f32Load(add(add(g('delta'), g('row')), mul(g('t'), i32(4))))),
+      f.set('dtv', [g('dt'), op.f32x4Splat]),
+      f.set('duv', [[g('dt'), f32Load(add(add(g('u'), g('row')), mul(g('t'), i32(4)))), op.f32Mul], op.f32x4Splat]),
+      f.set('acc', lanes(0)),
+      f.forRange('j', i32(0), g('nBytes'), i32(16), [
+        f.set('x', fmul(g('dtv'), vload(add(g('arow'), g('j'))))),
+        f.set('hv', fadd(fmul(expOf(f, g('x')), vload(add(g('h'), g('j')))), fmul(g('duv'), vload(add(add(g('b'), g('bc')), g('j')))))),
+        vstore(add(g('h'), g('j')), g('hv')),
+        f.set('acc', fadd(g('acc'), fmul(g('hv'), vload(add(add(g('c'), g('bc')), g('j')))))),
+      ]),
+      f32Store(add(add(g('y'), g('row')), mul(g('t'), i32(4))), [[lane(g('acc'), 0), lane(g('acc'), 1), op.f32Add], [lane(g('acc'), 2), lane(g('acc'), 3), op.f32Add], op.f32Add]),
+      f.inc('bc', g('nBytes')),
+    ]),
+  ]);
+  const body: Code = [pool.prologue(), f.set('nBytes', mul(g('n'), i32(4))), loop];
+  pool = null;
+  return { fn: f, body };
+}
+
 /** Softmax of rows [r0, r1) of `cols` elements (cols a multiple of 4), src to dst. */
 function softmaxFunction(): { fn: FunctionBuilder; body: Code } {
   const f = new FunctionBuilder({ src: 'i32', dst: 'i32', r0: 'i32', r1: 'i32', cols: 'i32' });
@@ -356,6 +407,8 @@ export function buildF32MathModule(maximumPages: number, relaxedSimd = false, sh
   }
   const norm = normFunction();
   m.addFunction('norm', norm.fn, norm.body);
+  const ss = selectiveScanFunction();
+  m.addFunction('selectiveScan', ss.fn, ss.body);
   const where = whereFunction();
   m.addFunction('where', where.fn, where.body);
   const dw = depthwiseFunction();

@@ -43,7 +43,7 @@ export class F32Math {
     this.memory = new WebAssembly.Memory({ initial: Math.ceil((2 * BLOCK * 4) / PAGE) + 1, maximum: MAX_PAGES, shared });
     const module = new WebAssembly.Module(buildF32MathModule(MAX_PAGES, options.relaxedSimd ?? false, shared));
     this.exports = new WebAssembly.Instance(module, { env: { memory: this.memory } }).exports as Record<string, (...args: number[]) => void>;
-    this.names = [...F32_MAP_OPS, 'softmax', ...F32_BINARY_OPS.map((n) => `binary_${n}`), 'norm', 'where', 'depthwise', 'scan', 'reduce'];
+    this.names = [...F32_MAP_OPS, 'softmax', ...F32_BINARY_OPS.map((n) => `binary_${n}`), 'norm', 'where', 'depthwise', 'scan', 'reduce', 'selectiveScan'];
     this.pool = shared ? new WasmThreadPool(module, this.memory, threads - 1, this.names) : null;
   }
 
@@ -289,6 +289,42 @@ export class F32Math {
     this.call('reduce', args, 3, outer, 1, n);
     out.set(heap.subarray(outAt, outAt + outer * inner));
     return true;
+  }
+
+  /**
+   * The selective scan's recurrence in float32 (f32-math-module.ts): u, delta (BD, L) with BD = nb D; A (D, N);
+   * B and C step-major (nb, L, N); h0 (BD, N) or null. Returns y (BD, L) and the last state (BD, N), or null when
+   * N is not a multiple of 4 or the operands would not fit in memory.
+   */
+  selectiveScan(
+    u: Float32Array, delta: Float32Array, A: Float32Array, B: Float32Array, C: Float32Array, h0: Float32Array | null,
+    nb: number, D: number, L: number, N: number, alloc: (n: number) => Float32Array = (n) => new Float32Array(n),
+  ): { y: Float32Array; last: Float32Array } | null {
+    if (N % 4 !== 0) return null;
+    const BD = nb * D;
+    const sizes = { u: BD * L, delta: BD * L, a: D * N, b: nb * L * N, c: nb * L * N, h0: h0 ? BD * N : 0, y: BD * L, last: BD * N };
+    const at: Record<string, number> = {};
+    let next = 0;
+    for (const [k, n] of Object.entries(sizes)) {
+      at[k] = next;
+      next += (n + 3) & ~3;
+    }
+    if (next * 4 > MAX_PAGES * PAGE) return null;
+    this.reserve(next * 4);
+    const heap = new Float32Array(this.memory.buffer);
+    heap.set(u.subarray(0, sizes.u), at.u);
+    heap.set(delta.subarray(0, sizes.delta), at.delta);
+    heap.set(A.subarray(0, sizes.a), at.a);
+    heap.set(B.subarray(0, sizes.b), at.b);
+    heap.set(C.subarray(0, sizes.c), at.c);
+    if (h0) heap.set(h0.subarray(0, sizes.h0), at.h0);
+    const args = [at.u, at.delta, at.a, at.b, at.c, at.h0, at.y, at.last].map((e) => e * 4);
+    this.call('selectiveScan', [...args, 0, BD, D, L, N, h0 ? 1 : 0], 8, BD, 1, BD * L * N);
+    const y = alloc(sizes.y);
+    y.set(heap.subarray(at.y, at.y + sizes.y));
+    const last = alloc(sizes.last);
+    last.set(heap.subarray(at.last, at.last + sizes.last));
+    return { y, last };
   }
 
   private reserve(bytes: number): void {

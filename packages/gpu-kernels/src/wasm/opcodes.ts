@@ -47,6 +47,8 @@ export const op = {
   i32Or: [0x72],
   i32Shl: [0x74],
   i32ShrS: [0x75],
+  i32DivU: [0x6e],
+  i32RemU: [0x70],
   f32Eq: [0x5b],
   f32Ne: [0x5c],
   f32Lt: [0x5d],
