@@ -101,12 +101,18 @@ export function selectiveScan(u: Tensor, delta: Tensor, A: Tensor, B: Tensor, C:
   if ((opts.mode ?? 'parallel') === 'sequential') {
     let h = opts.h0 ?? u.select(-1, 0).unsqueeze(-1).mul(A.unsqueeze(0)).mul(0); // (B, D, N)
     const ys: Tensor[] = [];
+    // Step-major copies, so that step t's slices are contiguous rows: selecting step t of a (B, D, L) tensor
+    // directly gathers elements L apart, and those gathers miss the caches more the longer the sequence.
+    const dtS = dt.transpose(1, 2).contiguous(); // (B, L, D)
+    const uS = u.transpose(1, 2).contiguous(); // (B, L, D)
+    const BS = B.transpose(1, 2).contiguous(); // (B, L, N)
+    const CS = C.transpose(1, 2).contiguous(); // (B, L, N)
     for (let t = 0; t < L; t++) {
-      const dtT = dt.select(-1, t).unsqueeze(-1); // (B, D, 1)
+      const dtT = dtS.select(1, t).unsqueeze(-1); // (B, D, 1)
       const dA = dtT.mul(A).exp(); // (B, D, N)
-      const dBu = dtT.mul(B.select(-1, t).unsqueeze(1)).mul(u.select(-1, t).unsqueeze(-1)); // (B, D, N)
+      const dBu = dtT.mul(BS.select(1, t).unsqueeze(1)).mul(uS.select(1, t).unsqueeze(-1)); // (B, D, N)
       h = dA.mul(h).add(dBu); // (B, D, N)
-      ys.push(h.mul(C.select(-1, t).unsqueeze(1)).sum(-1)); // (B, D)
+      ys.push(h.mul(CS.select(1, t).unsqueeze(1)).sum(-1)); // (B, D)
     }
     const y = stack(ys, -1); // (B, D, L)
     return { y: finish(y, u, opts, [1, -1, 1], opts.z), lastState: h };
