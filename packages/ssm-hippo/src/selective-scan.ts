@@ -107,12 +107,28 @@ export function selectiveScan(u: Tensor, delta: Tensor, A: Tensor, B: Tensor, C:
     const uS = u.transpose(1, 2).contiguous(); // (B, L, D)
     const BS = B.transpose(1, 2).contiguous(); // (B, L, N)
     const CS = C.transpose(1, 2).contiguous(); // (B, L, N)
-    for (let t = 0; t < L; t++) {
+    const step = (t: number, prev: Tensor): [Tensor, Tensor] => {
       const dtT = dtS.select(1, t).unsqueeze(-1); // (B, D, 1)
       const dA = dtT.mul(A).exp(); // (B, D, N)
       const dBu = dtT.mul(BS.select(1, t).unsqueeze(1)).mul(uS.select(1, t).unsqueeze(-1)); // (B, D, N)
-      h = dA.mul(h).add(dBu); // (B, D, N)
-      ys.push(h.mul(CS.select(1, t).unsqueeze(1)).sum(-1)); // (B, D)
+      const next = dA.mul(prev).add(dBu); // (B, D, N)
+      return [next, next.mul(CS.select(1, t).unsqueeze(1)).sum(-1)]; // (B, D, N), (B, D)
+    };
+    // Without autograd each step's intermediates are released at once (else L steps' worth, gigabytes at
+    // L = 16384, stay alive until the caller's scope ends and the time grows faster than L).
+    const recording = needsGrad(opts.h0 ? [u, dt, A, B, C, opts.h0] : [u, dt, A, B, C]);
+    for (let t = 0; t < L; t++) {
+      if (recording) {
+        const [next, yT] = step(t, h);
+        h = next;
+        ys.push(yT);
+      } else {
+        const prev = h;
+        const [next, yT] = tidy(() => step(t, prev));
+        if (prev !== opts.h0 && t > 0) prev.dispose();
+        h = next;
+        ys.push(yT);
+      }
     }
     const y = stack(ys, -1); // (B, D, L)
     return { y: finish(y, u, opts, [1, -1, 1], opts.z), lastState: h };
