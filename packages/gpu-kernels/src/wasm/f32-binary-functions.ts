@@ -8,7 +8,7 @@
  * maximum and minimum propagate NaN (f32x4.max/min and f32.max/min do), as torch.maximum does; comparisons give
  * 1 or 0, false for NaN except ne, as the reference's.
  */
-import { FunctionBuilder, add, eq, f32Load, f32Store, i32, mul, and, when, type Code } from './code.js';
+import { FunctionBuilder, add, eq, f32Load, f32Store, i32, mul, and, when, v128Load as vload, v128Load32Splat as splat, v128Zero as zero, type Code } from './code.js';
 import { op } from './opcodes.js';
 
 export const F32_BINARY_OPS = ['add', 'sub', 'mul', 'div', 'maximum', 'minimum', 'eq', 'ne', 'lt', 'le', 'gt', 'ge'] as const;
@@ -61,8 +61,6 @@ export function binaryFunction(name: F32BinaryOp): { fn: FunctionBuilder; body: 
   f.locals('v128', 'sa', 'sb');
   const vop = VECTOR[name];
   const sop = SCALAR[name];
-  const vload = (addr: Code): Code => [addr, op.v128Load, [2, 0]];
-  const splat = (addr: Code): Code => [addr, op.v128Load32Splat, [2, 0]];
   const at = (base: string) => add(f.get(base), f.get('i'));
   // One loop per (ca, cb): the operand with step 0 is splat once per row.
   const loop = (ca: boolean, cb: boolean): Code => [
@@ -105,10 +103,7 @@ export function whereFunction(): { fn: FunctionBuilder; body: Code } {
   });
   f.locals('i32', 'r', 'i', 'pc', 'pa', 'pb', 'po', 'vecBytes', 'rowBytes');
   f.locals('v128', 'sc', 'sa', 'sb');
-  const vload = (addr: Code): Code => [addr, op.v128Load, [2, 0]];
-  const splat = (addr: Code): Code => [addr, op.v128Load32Splat, [2, 0]];
   const at = (base: string) => add(f.get(base), f.get('i'));
-  const zero: Code = [op.v128Const, new Array<number>(16).fill(0)];
   const operands = [
     { step: 'cc', ptr: 'pc', splatted: 'sc' },
     { step: 'ca', ptr: 'pa', splatted: 'sa' },

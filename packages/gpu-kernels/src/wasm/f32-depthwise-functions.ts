@@ -9,7 +9,7 @@
  * Params (src, dst, w, c0, c1, hp, wp, hOut, wOut, kH, kW, dH, dW): planes [c0, c1); addresses in bytes, sizes
  * in elements.
  */
-import { FunctionBuilder, add, and, f32Load, f32Store, i32, mul, type Code } from './code.js';
+import { FunctionBuilder, add, and, f32Load, f32Store, i32, mul, v128Load as vload, v128Store as vstore, v128Zero as zero, type Code } from './code.js';
 import { op } from './opcodes.js';
 
 export function depthwiseFunction(): { fn: FunctionBuilder; body: Code } {
@@ -20,9 +20,6 @@ export function depthwiseFunction(): { fn: FunctionBuilder; body: Code } {
   f.locals('v128', 'wv');
   f.locals('f32', 'ws');
   const g = (n: string) => f.get(n);
-  const vload = (addr: Code): Code => [addr, op.v128Load, [2, 0]];
-  const vstore = (addr: Code, value: Code): Code => [addr, value, op.v128Store, [2, 0]];
-  const zero: Code = [op.v128Const, new Array<number>(16).fill(0)];
   const body: Code = [
     f.set('rowBytes', mul(g('wOut'), i32(4))),
     f.set('vecBytes', and(g('rowBytes'), i32(-16))),

@@ -21,7 +21,7 @@
  * compute, so that threads sharing the memory can split a call. Only i32 arguments: a thread round passes no
  * others.
  */
-import { FunctionBuilder, f32, f32Load, f32Store, i32, mul, add, type Code } from './code.js';
+import { FunctionBuilder, f32, f32Load, f32Store, i32, mul, add, v128Load as vload, v128Store as vstore, v128Load as load, v128Store as store, type Code } from './code.js';
 import { F32_BINARY_OPS, binaryFunction, whereFunction } from './f32-binary-functions.js';
 import { depthwiseFunction } from './f32-depthwise-functions.js';
 import { normFunction } from './f32-norm-functions.js';
@@ -77,8 +77,6 @@ const fmin = v2(op.f32x4Min);
 const fmax = v2(op.f32x4NanMax);
 const iadd = v2(op.i32x4Add);
 const isub = v2(op.i32x4Sub);
-const load = (addr: Code): Code => [addr, op.v128Load, [2, 0]];
-const store = (addr: Code, value: Code): Code => [addr, value, op.v128Store, [2, 0]];
 const lane = (v: Code, k: number): Code => [v, op.f32x4ExtractLane, k];
 
 const LOG2E = Math.LOG2E;
@@ -315,8 +313,6 @@ function selectiveScanFunction(): { fn: FunctionBuilder; body: Code } {
   declareExpLocals(f);
   pool = new ConstantPool(f);
   const g = (name: string) => f.get(name);
-  const vload = (addr: Code): Code => [addr, op.v128Load, [2, 0]];
-  const vstore = (addr: Code, value: Code): Code => [addr, value, op.v128Store, [2, 0]];
   const lane = (v: Code, k: number): Code => [v, op.f32x4ExtractLane, k];
   const loop: Code = f.forRange('bd', g('r0'), g('r1'), i32(1), [
     f.set('h', add(g('last'), mul(g('bd'), g('nBytes')))), // the state row is the output row of last

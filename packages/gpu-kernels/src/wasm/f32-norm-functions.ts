@@ -7,7 +7,7 @@
  * (the reference sums in float64), then across lanes; a row's last cols % 4 elements run in scalar code. The
  * host passes w = 1 and b = 0 rows when the norm has no affine parameters.
  */
-import { FunctionBuilder, add, and, f32Load, f32Store, i32, mul, type Code } from './code.js';
+import { FunctionBuilder, add, and, f32Load, f32Store, i32, mul, v128Load as vload, v128Store as vstore, type Code } from './code.js';
 import { op } from './opcodes.js';
 
 /**
@@ -22,8 +22,6 @@ export function normFunction(): { fn: FunctionBuilder; body: Code } {
   f.locals('f32', 'n', 'mu', 'rs', 'acc', 'd', 'eps');
   f.locals('v128', 'vacc', 'vmu', 'vrs', 'vd');
   const g = (n: string) => f.get(n);
-  const vload = (addr: Code): Code => [addr, op.v128Load, [2, 0]];
-  const vstore = (addr: Code, value: Code): Code => [addr, value, op.v128Store, [2, 0]];
   const lane = (v: Code, k: number): Code => [v, op.f32x4ExtractLane, k];
   const hsum = (v: Code): Code => [[lane(v, 0), lane(v, 1), op.f32Add], [lane(v, 2), lane(v, 3), op.f32Add], op.f32Add];
   const at = (base: string) => add(g(base), g('i'));

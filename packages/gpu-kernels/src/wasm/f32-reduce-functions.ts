@@ -9,7 +9,7 @@
  * order. Params (x, out, scratch, o0, o1, size, inner, kind): outer rows [o0, o1), kind 0 sum, 1 max, 2 min;
  * scratch holds 8 * inner bytes per outer index.
  */
-import { FunctionBuilder, add, and, f32Load, f32Store, i32, mul, type Code } from './code.js';
+import { FunctionBuilder, add, and, f32Load, f32Store, i32, mul, v128Load as vload, v128Store as vstore, v128Zero as zero, type Code } from './code.js';
 import { op } from './opcodes.js';
 
 /** f64x2 of the low (half 0) or high (half 1) two lanes of an f32x4. */
@@ -23,9 +23,6 @@ export function reduceFunction(): { fn: FunctionBuilder; body: Code } {
   f.locals('f64', 'sum');
   f.locals('f32', 'best');
   const g = (n: string) => f.get(n);
-  const vload = (addr: Code): Code => [addr, op.v128Load, [2, 0]];
-  const vstore = (addr: Code, value: Code): Code => [addr, value, op.v128Store, [2, 0]];
-  const zero: Code = [op.v128Const, new Array<number>(16).fill(0)];
   const vext = (kind: 'max' | 'min') => (kind === 'max' ? op.f32x4NanMax : op.f32x4Min);
   const sext = (kind: 'max' | 'min') => (kind === 'max' ? op.f32Max : op.f32Min);
 

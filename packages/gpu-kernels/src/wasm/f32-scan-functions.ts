@@ -10,7 +10,7 @@
  * cumsum = 1 the recurrence is h_t = h_(t-1) + b_t and `a` is not read; `scratch` holds (o1 - o0 rows of) one
  * row of `inner` floats per outer index (the caller gives each outer index its own).
  */
-import { FunctionBuilder, add, and, f32Load, f32Store, i32, mul, sub, type Code } from './code.js';
+import { FunctionBuilder, add, and, f32Load, f32Store, i32, mul, sub, v128Load as vload, v128Store as vstore, v128Zero as zero, type Code } from './code.js';
 import { op } from './opcodes.js';
 
 export function scanFunction(): { fn: FunctionBuilder; body: Code } {
@@ -19,9 +19,6 @@ export function scanFunction(): { fn: FunctionBuilder; body: Code } {
   });
   f.locals('i32', 'o', 'step', 't', 'j', 'rowBytes', 'vecBytes', 'at', 'h', 'plane');
   const g = (n: string) => f.get(n);
-  const vload = (addr: Code): Code => [addr, op.v128Load, [2, 0]];
-  const vstore = (addr: Code, value: Code): Code => [addr, value, op.v128Store, [2, 0]];
-  const zero: Code = [op.v128Const, new Array<number>(16).fill(0)];
   // h = a * h + b (or h + b), stored to the state row and to out.
   const vstep = (isCumsum: boolean): Code =>
     f.forRange('j', i32(0), g('vecBytes'), i32(16), [
