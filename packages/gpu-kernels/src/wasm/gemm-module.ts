@@ -71,6 +71,23 @@ const roundUp4 = (x: Code): Code => and(add(x, i32(3)), i32(-4));
 /** min(a, b) for i32 values (select keeps the first operand when the condition holds). */
 const minS = (a: Code, b: Code): Code => [a, b, ltS(a, b), op.select];
 
+/**
+ * Write a micro-kernel's MR x NR accumulators to its C tile at cp (rows ldc4 bytes apart): the first k block
+ * (`accumulate` = 0) stores the tile, so C needs no zero fill; later ones add to it. Shared by both micro-kernels.
+ */
+function tileUpdate(f: FunctionBuilder, acc: (r: number, h: number) => string): Code {
+  const addTile: Code[] = [];
+  const storeTile: Code[] = [];
+  for (let r = 0; r < MR; r++) {
+    const row = r === 0 ? f.get('cp') : add(f.get('cp'), mul(f.get('ldc4'), i32(r)));
+    addTile.push(v128Store(row, f32x4Add(v128Load(row), f.get(acc(r, 0)))));
+    addTile.push(v128Store(row, f32x4Add(v128Load(row, 16), f.get(acc(r, 1))), 16));
+    storeTile.push(v128Store(row, f.get(acc(r, 0))));
+    storeTile.push(v128Store(row, f.get(acc(r, 1)), 16));
+  }
+  return [f.get('accumulate'), op.if, blockVoid, addTile, op.else, storeTile, op.end];
+}
+
 function microKernel(relaxed: boolean): { fn: FunctionBuilder; body: Code } {
   const f = new FunctionBuilder({ ap: 'i32', bp: 'i32', cp: 'i32', kcp: 'i32', ldc4: 'i32', accumulate: 'i32' });
   const acc = (r: number, h: number) => `c${r}${h}`;
@@ -90,17 +107,7 @@ function microKernel(relaxed: boolean): { fn: FunctionBuilder; body: Code } {
     }
   }
   step.push(f.inc('ap', i32(UNROLL * MR * 4)), f.inc('bp', i32(UNROLL * NR * 4)));
-  // The first k block stores the tile (so C needs no zero fill); later ones add to it.
-  const addTile: Code[] = [];
-  const storeTile: Code[] = [];
-  for (let r = 0; r < MR; r++) {
-    const row = r === 0 ? f.get('cp') : add(f.get('cp'), mul(f.get('ldc4'), i32(r)));
-    addTile.push(v128Store(row, f32x4Add(v128Load(row), f.get(acc(r, 0)))));
-    addTile.push(v128Store(row, f32x4Add(v128Load(row, 16), f.get(acc(r, 1))), 16));
-    storeTile.push(v128Store(row, f.get(acc(r, 0))));
-    storeTile.push(v128Store(row, f.get(acc(r, 1)), 16));
-  }
-  const update: Code = [f.get('accumulate'), op.if, blockVoid, addTile, op.else, storeTile, op.end];
+  const update = tileUpdate(f, acc);
   // A do-while over the A panel pointer (kcp >= 4 always): the loop costs two adds, a compare and a branch.
   const loop: Code = [
     f.set('apEnd', add(f.get('ap'), mul(f.get('kcp'), i32(MR * 4)))),
@@ -133,15 +140,6 @@ function microKernelRowMajorA(relaxed: boolean): { fn: FunctionBuilder; body: Co
   }
   for (const ptr of rowPtr) step.push(f.inc(ptr, i32(4)));
   step.push(f.inc('bp', i32(NR * 4)));
-  const addTile: Code[] = [];
-  const storeTile: Code[] = [];
-  for (let r = 0; r < MR; r++) {
-    const row = r === 0 ? f.get('cp') : add(f.get('cp'), mul(f.get('ldc4'), i32(r)));
-    addTile.push(v128Store(row, f32x4Add(v128Load(row), f.get(acc(r, 0)))));
-    addTile.push(v128Store(row, f32x4Add(v128Load(row, 16), f.get(acc(r, 1))), 16));
-    storeTile.push(v128Store(row, f.get(acc(r, 0))));
-    storeTile.push(v128Store(row, f.get(acc(r, 1)), 16));
-  }
   const body: Code = [
     f.set('p1', add(f.get('ap'), f.get('lda4'))),
     f.set('p2', add(f.get('p1'), f.get('lda4'))),
@@ -151,7 +149,7 @@ function microKernelRowMajorA(relaxed: boolean): { fn: FunctionBuilder; body: Co
     step,
     ltU(f.get('ap'), f.get('apEnd')), op.brIf, 0,
     op.end,
-    [f.get('accumulate'), op.if, blockVoid, addTile, op.else, storeTile, op.end],
+    tileUpdate(f, acc),
   ];
   return { fn: f, body };
 }
