@@ -25,8 +25,17 @@ export const binaryFns: Readonly<Record<BinaryOp, (a: number, b: number) => numb
   ge: (a, b) => (a >= b ? 1 : 0),
 };
 
-/** Throws unless `view` is already expanded to `outShape` (the kernels never broadcast on their own). */
-export function checkShape(kernel: string, arg: string, view: View<unknown>, outShape: readonly number[]): void {
+/**
+ * The boundary checks of `binary` and `where`, on every backend that runs them on host arrays: each operand is
+ * already expanded to `outShape` (the kernels never broadcast on their own) and addresses only its own buffer.
+ */
+export function checkElementwiseArgs(kernel: string, views: Readonly<Record<string, View<ArrayLike<number>>>>, outShape: readonly number[]): void {
+  for (const [arg, v] of Object.entries(views)) checkShape(kernel, arg, v, outShape);
+  for (const [arg, v] of Object.entries(views)) checkView(kernel, arg, v);
+}
+
+/** Throws unless `view` is already expanded to `outShape`. */
+function checkShape(kernel: string, arg: string, view: View<unknown>, outShape: readonly number[]): void {
   const same = view.shape.length === outShape.length && view.shape.every((d, i) => d === outShape[i]);
   if (!same) {
     throw new Error(
@@ -49,10 +58,7 @@ export function binary(
 ): TypedArray {
   const fn = binaryFns[op];
   if (fn === undefined) throw new Error(`reference.binary: unknown op "${String(op)}"`);
-  checkShape('binary', 'a', a, outShape);
-  checkShape('binary', 'b', b, outShape);
-  checkView('binary', 'a', a);
-  checkView('binary', 'b', b);
+  checkElementwiseArgs('binary', { a, b }, outShape);
   const size = sizeOf(outShape);
   const out = allocate(outDtype, size);
   const da = a.data;
@@ -85,12 +91,7 @@ export function where(
   outShape: readonly number[],
   outDtype: DType,
 ): TypedArray {
-  checkShape('where', 'cond', cond, outShape);
-  checkShape('where', 'a', a, outShape);
-  checkShape('where', 'b', b, outShape);
-  checkView('where', 'cond', cond);
-  checkView('where', 'a', a);
-  checkView('where', 'b', b);
+  checkElementwiseArgs('where', { cond, a, b }, outShape);
   const size = sizeOf(outShape);
   const out = allocate(outDtype, size);
   const dc = cond.data;

@@ -2,7 +2,7 @@ import { createReferenceBackend } from '../reference/index.js';
 import type { SyncBackend } from '../reference/index.js';
 import type { DType, MatmulParams, TypedArray } from '../types.js';
 import { collapseDims } from '../reference/blocked-walk.js';
-import { checkShape } from '../reference/binary.js';
+import { checkElementwiseArgs } from '../reference/binary.js';
 import { unaryFns, unaryInto } from '../reference/unary.js';
 import { requireLength } from '../reference/dtype.js';
 import { checkView, isContiguous, sizeOf } from '../reference/strided.js';
@@ -237,10 +237,7 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
   const binary = (op: BinaryOp, a: View<TypedArray>, b: View<TypedArray>, outShape: readonly number[], outDtype: DType): TypedArray => {
     const size = sizeOf(outShape);
     if (math !== null && BINARY_OPS.has(op) && outDtype === 'float32' && size >= MATH_MIN_ELEMENTS) {
-      checkShape('binary', 'a', a, outShape);
-      checkShape('binary', 'b', b, outShape);
-      checkView('binary', 'a', a);
-      checkView('binary', 'b', b);
+      checkElementwiseArgs('binary', { a, b }, outShape);
       const block = blockOperands([a, b], outShape);
       if (block !== null) {
         const out = alloc(size);
@@ -253,12 +250,7 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
   const where = (cond: View<TypedArray>, a: View<TypedArray>, b: View<TypedArray>, outShape: readonly number[], outDtype: DType): TypedArray => {
     const size = sizeOf(outShape);
     if (math !== null && outDtype === 'float32' && size >= MATH_MIN_ELEMENTS) {
-      checkShape('where', 'cond', cond, outShape);
-      checkShape('where', 'a', a, outShape);
-      checkShape('where', 'b', b, outShape);
-      checkView('where', 'cond', cond);
-      checkView('where', 'a', a);
-      checkView('where', 'b', b);
+      checkElementwiseArgs('where', { cond, a, b }, outShape);
       const block = blockOperands([cond, a, b], outShape);
       if (block !== null) {
         const [c, x, y] = block.operands;
