@@ -546,3 +546,12 @@ describe('wasm float32 selective scan (fused, outside the kernel set)', () => {
     expect(() => W.selectiveScanF32(u.subarray(1), dt, A, B, C, null, nb, D, L, N)).toThrow(/u/);
   });
 });
+
+describe('wasm depthwise convolution with inconsistent geometry', () => {
+  it('goes to the reference kernel instead of reading past the padded plane', () => {
+    const p = { n: 1, cIn: 2, h: 4, w: 4, cOut: 2, kH: 3, kW: 3, strideH: 1, strideW: 1, padH: 0, padW: 0, dilationH: 1, dilationW: 1, groups: 2, hOut: 4, wOut: 4 };
+    const x = Float32Array.from({ length: 32 }, (_, i) => i);
+    const w = new Float32Array(18).fill(1);
+    expect(Array.from(W.conv2d(x, w, 'float32', p) as Float32Array)).toEqual(Array.from(R.conv2d(x, w, 'float32', p) as Float32Array));
+  });
+});

@@ -281,7 +281,10 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
 
   // Depthwise conv at stride 1 in float32 (a PEG, Mamba's conv1d); everything else is the reference kernel.
   const conv2d = (x: TypedArray, weight: TypedArray, dtype: DType, p: Conv2dParams): TypedArray => {
-    const depthwise = p.groups === p.cIn && p.cOut === p.cIn && p.strideH === 1 && p.strideW === 1;
+    // Only consistent geometry: the kernel reads the padded plane without bounds tests, so an hOut/wOut larger than
+    // the padding and dilation allow goes to the reference kernel (which skips out-of-range taps) instead.
+    const fits = p.hOut === p.h + 2 * p.padH - p.dilationH * (p.kH - 1) && p.wOut === p.w + 2 * p.padW - p.dilationW * (p.kW - 1);
+    const depthwise = p.groups === p.cIn && p.cOut === p.cIn && p.strideH === 1 && p.strideW === 1 && fits && p.hOut > 0 && p.wOut > 0;
     if (math !== null && dtype === 'float32' && depthwise && x instanceof Float32Array && weight instanceof Float32Array) {
       requireLength('conv2d', 'x', x, p.n * p.cIn * p.h * p.w);
       requireLength('conv2d', 'weight', weight, p.cOut * p.kH * p.kW);
