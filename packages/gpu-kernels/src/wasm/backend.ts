@@ -154,7 +154,10 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
   };
 
   const pool = isDefault ? (sharedPool ??= new BufferPool()) : new BufferPool();
-  const alloc = (n: number) => pool.take(n);
+  // Results live in the kernels' own memory where it is shared (wasm-heap.ts); otherwise, or when it is full, in
+  // pooled JS arrays.
+  const heap = engine?.heap ?? null;
+  const alloc = (n: number) => heap?.alloc(n) ?? pool.take(n);
   const useFma = o.relaxedSimd && features.relaxedSimd;
   // An engine may refuse to compile the 16 kB module synchronously (old browsers' main threads did above 4 kB):
   // the kernels then run on the reference code, and `fallbacks` says why.
@@ -162,7 +165,7 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
   if (features.simd) {
     try {
       // The same threads as the GEMM (its engine has already checked that workers and shared memory exist).
-      const mathOptions = { relaxedSimd: useFma, threads: engine?.threads ?? 1 };
+      const mathOptions = { relaxedSimd: useFma, threads: engine?.threads ?? 1, heap: engine?.heap };
       math = isDefault ? (sharedMath ??= new F32Math(mathOptions)) : new F32Math(mathOptions);
     } catch (e) {
       fallbacks.set('f32-math', `the float32 SIMD kernels could not be compiled (${e instanceof Error ? e.message : String(e)}); they run on the reference code`);
@@ -363,7 +366,9 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
       math?.terminate();
     },
     // A storage's last tensor let go of this handle: its buffer may serve the next result of the same length.
-    dispose: (h: TypedArray) => pool.give(h),
+    dispose: (h: TypedArray) => {
+      if (heap === null || !heap.freeView(h)) pool.give(h);
+    },
     pool,
     selectiveScanF32: (u, delta, A, B, C, h0, nb, D, L, N) => {
       if (math === null) return null;

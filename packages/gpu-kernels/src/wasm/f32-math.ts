@@ -1,17 +1,17 @@
 /**
- * The host side of the float32 math module (f32-math-module.ts): streams contiguous Float32Arrays through
- * WebAssembly memory in blocks, pads softmax rows to whole vectors, and, given threads, splits each large call's
- * rows over the calling thread and worker threads that share the module's memory (the GEMM's mechanism,
- * thread-pool.ts), so the call stays synchronous.
+ * The host side of the float32 math module (f32-math-module.ts). Operands that live in the module's memory (the
+ * backend's resident results, wasm-heap.ts) are read where they are and results written straight into resident
+ * outputs; anything else streams through a scratch region in blocks. Softmax rows are padded to whole vectors.
+ * Given threads, each large call's rows are split over the calling thread and worker threads that share the
+ * memory (the GEMM's mechanism, thread-pool.ts), so the call stays synchronous.
  */
 import { F32_BINARY_OPS, type F32BinaryOp } from './f32-binary-functions.js';
 import { F32_MAP_OPS, buildF32MathModule, type F32MapOp } from './f32-math-module.js';
 import { WasmThreadPool, type Split } from './thread-pool.js';
+import { WasmHeap } from './wasm-heap.js';
 
-const PAGE = 65536;
 /** Elements per block: 2 x 1 MiB of input and output in memory at once (each thread's share stays in L2). */
 const BLOCK = 262144;
-const MAX_PAGES = 16384; // 1 GiB: a softmax block of one very long row needs its whole row in memory
 /** Calls on fewer elements than this stay on the calling thread: a round trip to a worker costs ~20 us. */
 const THREAD_MIN_ELEMENTS = 65536;
 
@@ -29,22 +29,24 @@ export interface F32MathOptions {
   readonly relaxedSimd?: boolean;
   /** Threads in all, the caller included (1: no workers, unshared memory). */
   readonly threads?: number;
+  /** The memory to run in (shared when threads > 1); default: a new one of its own. */
+  readonly heap?: WasmHeap;
 }
 
 export class F32Math {
-  private readonly memory: WebAssembly.Memory;
+  readonly heap: WasmHeap;
   private readonly exports: Record<string, (...args: number[]) => void>;
   private readonly names: string[];
   private readonly pool: WasmThreadPool | null;
 
   constructor(options: F32MathOptions = {}) {
     const threads = Math.max(1, options.threads ?? 1);
-    const shared = threads > 1;
-    this.memory = new WebAssembly.Memory({ initial: Math.ceil((2 * BLOCK * 4) / PAGE) + 1, maximum: MAX_PAGES, shared });
-    const module = new WebAssembly.Module(buildF32MathModule(MAX_PAGES, options.relaxedSimd ?? false, shared));
-    this.exports = new WebAssembly.Instance(module, { env: { memory: this.memory } }).exports as Record<string, (...args: number[]) => void>;
+    this.heap = options.heap ?? new WasmHeap({ shared: threads > 1 });
+    const shared = this.heap.shared;
+    const module = new WebAssembly.Module(buildF32MathModule(this.heap.maximumPages, options.relaxedSimd ?? false, shared));
+    this.exports = new WebAssembly.Instance(module, { env: { memory: this.heap.memory } }).exports as Record<string, (...args: number[]) => void>;
     this.names = [...F32_MAP_OPS, 'softmax', ...F32_BINARY_OPS.map((n) => `binary_${n}`), 'norm', 'where', 'depthwise', 'scan', 'reduce', 'selectiveScan'];
-    this.pool = shared ? new WasmThreadPool(module, this.memory, threads - 1, this.names) : null;
+    this.pool = shared && threads > 1 ? new WasmThreadPool(module, this.heap.memory, threads - 1, this.names) : null;
   }
 
   /** Why the workers are off (they failed to start or to compute), else null; calls then run on one thread. */
@@ -76,6 +78,18 @@ export class F32Math {
     fn(...args);
   }
 
+
+  /** The byte address of x[from] when x lives in this memory, else -1. */
+  private at(x: Float32Array, from = 0): number {
+    const a = this.heap.addressOf(x);
+    return a < 0 ? -1 : a + from * 4;
+  }
+
+  /** Whether a kernel may write `n` elements (padding included) straight into `out`. */
+  private writable(out: Float32Array, n: number): boolean {
+    return this.heap.capacityOf(out) >= n;
+  }
+
   /**
    * out[r * cols + c] = a(r, c) op b(r, c) over a (rows, cols) block; row strides must be >= 0. Each operand's
    * span is copied into memory once (a broadcast bias row is copied once, not per row). Returns false, having
@@ -95,45 +109,61 @@ export class F32Math {
   }
 
   /**
-   * Run `kernel` over (rows, cols) in blocks of at most about 4 BLOCK elements of operands and output: each
-   * block copies every operand's span for its rows (a broadcast bias row: its columns only, once per block) into
-   * memory, the kernel computes the block's (nr, nc) output contiguously, and it is copied to its place in out.
-   * Row strides must be >= 0. Streaming keeps memory and page faults bounded however large the tensors are.
+   * Run `kernel` over (rows, cols). Resident operands are read in place and a resident output written in place;
+   * when all are, that is one call over every row. Otherwise in blocks of at most about 4 BLOCK elements of staged
+   * operands and output: each block copies every non-resident operand's span for its rows (a broadcast bias row:
+   * its columns only, once per block) into scratch, the kernel computes the block's (nr, nc) output, and a staged
+   * output is copied to its place in out. Streaming keeps memory bounded however large the tensors are.
    */
   private block(
     operands: readonly BlockOperand[], rows: number, cols: number, out: Float32Array,
     kernel: (at: number[], outAt: number, nr: number, nc: number) => void,
   ): boolean {
+    const direct = operands.map((o) => this.at(o.data, o.start));
+    const outDirect = this.writable(out, rows * cols);
+    if (outDirect && direct.every((d) => d >= 0)) {
+      kernel(direct, out.byteOffset, rows, cols);
+      return true;
+    }
     const budget = 4 * BLOCK;
     const colChunk = Math.max(1, Math.min(cols, budget));
-    const rowCost = (nc: number) => operands.reduce((sum, o) => sum + o.rowStride, 0) + nc; // elements per extra row
+    const staged = (k: number) => direct[k] < 0;
+    // Elements per extra row: staged operands' row strides and a staged output row.
+    const rowCost = (nc: number) => operands.reduce((sum, o, k) => sum + (staged(k) ? o.rowStride : 0), 0) + nc;
     for (let c0 = 0; c0 < cols; c0 += colChunk) {
       const nc = Math.min(colChunk, cols - c0);
       const perBlock = Math.max(1, Math.floor(budget / Math.max(1, rowCost(nc))));
+      const wholeRows = nc === cols && outDirect;
       for (let r0 = 0; r0 < rows; r0 += perBlock) {
         const nr = Math.min(perBlock, rows - r0);
         const at: number[] = [];
         const spans: number[] = [];
-        let next = 0; // element offset of the next operand, 16-byte aligned
-        for (const o of operands) {
-          const span = (nr - 1) * o.rowStride + (nc - 1) * o.colStep + 1;
-          at.push(next);
-          spans.push(span);
-          next += (span + 3) & ~3;
-        }
-        const bytes = (next + nr * nc) * 4;
-        if (bytes > MAX_PAGES * PAGE) return false;
-        this.reserve(bytes);
-        const heap = new Float32Array(this.memory.buffer);
+        let next = 0; // element offset in scratch of the next staged operand, 16-byte aligned
         operands.forEach((o, k) => {
-          const from = o.start + r0 * o.rowStride + c0 * o.colStep;
-          heap.set(o.data.subarray(from, from + spans[k]), at[k]);
+          const span = (nr - 1) * o.rowStride + (nc - 1) * o.colStep + 1;
+          spans.push(span);
+          at.push(staged(k) ? next : -1);
+          if (staged(k)) next += (span + 3) & ~3;
         });
-        kernel(at.map((e) => e * 4), next * 4, nr, nc);
+        const bytes = (next + (wholeRows ? 0 : nr * nc)) * 4;
+        const base = this.heap.scratch(bytes);
+        const heap = this.heap.heapF32();
+        const addresses = operands.map((o, k) => {
+          const from = o.start + r0 * o.rowStride + c0 * o.colStep;
+          if (!staged(k)) return direct[k] + (from - o.start) * 4;
+          heap.set(o.data.subarray(from, from + spans[k]), (base >>> 2) + at[k]);
+          return base + at[k] * 4;
+        });
+        if (wholeRows) {
+          kernel(addresses, out.byteOffset + r0 * cols * 4, nr, nc);
+          continue;
+        }
+        const o0 = (base >>> 2) + next;
+        kernel(addresses, o0 * 4, nr, nc);
         if (nc === cols) {
-          out.set(heap.subarray(next, next + nr * nc), r0 * cols);
+          out.set(heap.subarray(o0, o0 + nr * nc), r0 * cols);
         } else {
-          for (let r = 0; r < nr; r++) out.set(heap.subarray(next + r * nc, next + (r + 1) * nc), (r0 + r) * cols + c0);
+          for (let r = 0; r < nr; r++) out.set(heap.subarray(o0 + r * nc, o0 + (r + 1) * nc), (r0 + r) * cols + c0);
         }
       }
     }
@@ -142,16 +172,23 @@ export class F32Math {
 
   /** out[i] = op(x[off + i]) for i < n. */
   map(op: F32MapOp, x: Float32Array, off: number, n: number, out: Float32Array): void {
-    this.reserve(2 * BLOCK * 4);
-    const heap = new Float32Array(this.memory.buffer);
-    const dst = BLOCK; // element index of the output block
+    const padded = (n + 3) & ~3;
+    const src = this.at(x, off);
+    // Chunks of 64 elements (a cache line of output each 16). Lanes past n compute on whatever follows x (memory
+    // keeps a slack beyond every block) and land in out's own padding.
+    if (src >= 0 && this.writable(out, padded)) {
+      this.call(op, [src, out.byteOffset, 0, padded], 2, padded, 64, padded);
+      return;
+    }
+    const base = this.heap.scratch(2 * BLOCK * 4);
+    const heap = this.heap.heapF32();
+    const dst = (base >>> 2) + BLOCK; // element index of the output block
     for (let s = 0; s < n; s += BLOCK) {
       const len = Math.min(BLOCK, n - s);
-      const padded = (len + 3) & ~3;
-      heap.set(x.subarray(off + s, off + s + len), 0);
-      if (padded > len) heap.fill(0, len, padded); // the tail lanes compute on zeros and are not copied out
-      // Chunks of 64 elements (a cache line of output each 16).
-      this.call(op, [0, dst * 4, 0, padded], 2, padded, 64, padded);
+      const blockPadded = (len + 3) & ~3;
+      heap.set(x.subarray(off + s, off + s + len), base >>> 2);
+      if (blockPadded > len) heap.fill(0, (base >>> 2) + len, (base >>> 2) + blockPadded); // tail lanes on zeros, not copied out
+      this.call(op, [base, dst * 4, 0, blockPadded], 2, blockPadded, 64, blockPadded);
       out.set(heap.subarray(dst, dst + len), s);
     }
   }
@@ -159,23 +196,29 @@ export class F32Math {
   /** Softmax of each row of (rows, cols) in x (from element `off`) into out. */
   softmax(x: Float32Array, off: number, rows: number, cols: number, out: Float32Array): void {
     const colsP = (cols + 3) & ~3;
+    const src = this.at(x, off);
+    if (colsP === cols && src >= 0 && this.writable(out, rows * cols)) {
+      this.call('softmax', [src, out.byteOffset, 0, rows, cols], 2, rows, 1, rows * cols);
+      return;
+    }
     // As many whole rows per block as fit (at least one).
     const rowsPerBlock = Math.max(1, Math.floor(BLOCK / colsP));
-    this.reserve(2 * rowsPerBlock * colsP * 4);
-    const heap = new Float32Array(this.memory.buffer);
-    const dst = rowsPerBlock * colsP;
+    const base = this.heap.scratch(2 * rowsPerBlock * colsP * 4);
+    const heap = this.heap.heapF32();
+    const b0 = base >>> 2;
+    const dst = b0 + rowsPerBlock * colsP;
     for (let r0 = 0; r0 < rows; r0 += rowsPerBlock) {
       const nr = Math.min(rowsPerBlock, rows - r0);
       if (colsP === cols) {
-        heap.set(x.subarray(off + r0 * cols, off + (r0 + nr) * cols), 0);
+        heap.set(x.subarray(off + r0 * cols, off + (r0 + nr) * cols), b0);
       } else {
         for (let r = 0; r < nr; r++) {
           const from = off + (r0 + r) * cols;
-          heap.set(x.subarray(from, from + cols), r * colsP);
-          heap.fill(-Infinity, r * colsP + cols, (r + 1) * colsP); // exp(-inf - max) = 0: no weight in the sum
+          heap.set(x.subarray(from, from + cols), b0 + r * colsP);
+          heap.fill(-Infinity, b0 + r * colsP + cols, b0 + (r + 1) * colsP); // exp(-inf - max) = 0: no weight in the sum
         }
       }
-      this.call('softmax', [0, dst * 4, 0, nr, colsP], 2, nr, 1, nr * colsP);
+      this.call('softmax', [base, dst * 4, 0, nr, colsP], 2, nr, 1, nr * colsP);
       if (colsP === cols) {
         out.set(heap.subarray(dst, dst + nr * cols), r0 * cols);
       } else {
@@ -195,24 +238,30 @@ export class F32Math {
     const out = alloc(rows * cols);
     const mean = rms ? undefined : alloc(rows);
     const rstd = alloc(rows);
-    const rowsPerBlock = Math.max(1, Math.floor(BLOCK / cols));
-    const block = rowsPerBlock * cols;
-    // Element offsets: input block, output block, w row, b row, then mean and rstd of a block (4-aligned).
-    const at = { src: 0, dst: block, w: 2 * block, b: 2 * block + cols, mean: 2 * block + 2 * cols, rstd: 2 * block + 2 * cols + rowsPerBlock };
-    this.reserve((at.rstd + rowsPerBlock) * 4);
-    const heap = new Float32Array(this.memory.buffer);
-    if (weight) heap.set(weight.subarray(0, cols), at.w);
-    else heap.fill(1, at.w, at.w + cols);
-    if (bias) heap.set(bias.subarray(0, cols), at.b);
-    else heap.fill(0, at.b, at.b + cols);
+    const src = this.at(x);
+    const direct = src >= 0 && this.writable(out, rows * cols);
+    const rowsPerBlock = direct ? rows : Math.max(1, Math.floor(BLOCK / cols));
+    const block = direct ? 0 : rowsPerBlock * cols;
+    const r4 = (v: number) => (v + 3) & ~3;
+    // Element offsets in scratch: input block, output block, w row, b row, then mean and rstd of a block.
+    const o = { src: 0, dst: block, w: 2 * block, b: 2 * block + r4(cols), mean: 2 * block + 2 * r4(cols), rstd: 2 * block + 2 * r4(cols) + r4(rowsPerBlock) };
+    const base = this.heap.scratch((o.rstd + rowsPerBlock) * 4);
+    const heap = this.heap.heapF32();
+    const b0 = base >>> 2;
+    if (weight) heap.set(weight.subarray(0, cols), b0 + o.w);
+    else heap.fill(1, b0 + o.w, b0 + o.w + cols);
+    if (bias) heap.set(bias.subarray(0, cols), b0 + o.b);
+    else heap.fill(0, b0 + o.b, b0 + o.b + cols);
+    const epsBits = new Int32Array(new Float32Array([eps]).buffer)[0];
     for (let r0 = 0; r0 < rows; r0 += rowsPerBlock) {
       const nr = Math.min(rowsPerBlock, rows - r0);
-      heap.set(x.subarray(r0 * cols, (r0 + nr) * cols), at.src);
-      const epsBits = new Int32Array(new Float32Array([eps]).buffer)[0];
-      this.call('norm', [at.src * 4, at.dst * 4, at.w * 4, at.b * 4, 0, nr, cols, at.mean * 4, at.rstd * 4, epsBits, rms ? 1 : 0], 4, nr, 1, nr * cols);
-      out.set(heap.subarray(at.dst, at.dst + nr * cols), r0 * cols);
-      if (mean) mean.set(heap.subarray(at.mean, at.mean + nr), r0);
-      rstd.set(heap.subarray(at.rstd, at.rstd + nr), r0);
+      if (!direct) heap.set(x.subarray(r0 * cols, (r0 + nr) * cols), b0 + o.src);
+      const srcAt = direct ? src : base + o.src * 4;
+      const dstAt = direct ? out.byteOffset : base + o.dst * 4;
+      this.call('norm', [srcAt, dstAt, base + o.w * 4, base + o.b * 4, 0, nr, cols, base + o.mean * 4, base + o.rstd * 4, epsBits, rms ? 1 : 0], 4, nr, 1, nr * cols);
+      if (!direct) out.set(heap.subarray(b0 + o.dst, b0 + o.dst + nr * cols), r0 * cols);
+      if (mean) mean.set(heap.subarray(b0 + o.mean, b0 + o.mean + nr), r0);
+      rstd.set(heap.subarray(b0 + o.rstd, b0 + o.rstd + nr), r0);
     }
     return { out, mean, rstd };
   }
@@ -229,26 +278,67 @@ export class F32Math {
     const hp = h + 2 * padH;
     const wp = w + 2 * padW;
     const perPlane = hp * wp + hOut * wOut + kH * kW;
-    if (perPlane * 4 > MAX_PAGES * PAGE) return false;
+    if (perPlane * 4 > this.heap.maximumPages * 65536 / 2) return false;
     const group = Math.max(1, Math.min(planes, Math.floor((4 * BLOCK) / perPlane)));
     const wAt = group * hp * wp;
     const outAt = wAt + group * kH * kW;
-    this.reserve((outAt + group * hOut * wOut) * 4);
-    const heap = new Float32Array(this.memory.buffer);
+    const base = this.heap.scratch((outAt + group * hOut * wOut) * 4);
+    const heap = this.heap.heapF32();
+    const b0 = base >>> 2;
     for (let c0 = 0; c0 < planes; c0 += group) {
       const nc = Math.min(group, planes - c0);
-      heap.fill(0, 0, nc * hp * wp);
+      heap.fill(0, b0, b0 + nc * hp * wp);
       for (let c = 0; c < nc; c++) {
         for (let r = 0; r < h; r++) {
           const from = ((c0 + c) * h + r) * w;
-          heap.set(x.subarray(from, from + w), c * hp * wp + (r + padH) * wp + padW);
+          heap.set(x.subarray(from, from + w), b0 + c * hp * wp + (r + padH) * wp + padW);
         }
       }
-      heap.set(weight.subarray(c0 * kH * kW, (c0 + nc) * kH * kW), wAt);
-      this.call('depthwise', [0, outAt * 4, wAt * 4, 0, nc, hp, wp, hOut, wOut, kH, kW, dH, dW], 3, nc, 1, nc * hOut * wOut * kH * kW);
-      out.set(heap.subarray(outAt, outAt + nc * hOut * wOut), c0 * hOut * wOut);
+      heap.set(weight.subarray(c0 * kH * kW, (c0 + nc) * kH * kW), b0 + wAt);
+      this.call('depthwise', [base, base + outAt * 4, base + wAt * 4, 0, nc, hp, wp, hOut, wOut, kH, kW, dH, dW], 3, nc, 1, nc * hOut * wOut * kH * kW);
+      out.set(heap.subarray(b0 + outAt, b0 + outAt + nc * hOut * wOut), c0 * hOut * wOut);
     }
     return true;
+  }
+
+  /**
+   * Stage the operands of one call: each (array, elements) is read in place when resident, else copied into
+   * scratch after `extra` elements of scratch of the call's own. Returns their byte addresses and the scratch
+   * base, or null when the staged total would not fit the memory.
+   */
+  private stage(inputs: readonly (readonly [Float32Array | null, number])[], outputs: readonly (readonly [Float32Array, number])[], extra: number) {
+    const r4 = (v: number) => (v + 3) & ~3;
+    let next = r4(extra);
+    const inAt = inputs.map(([x, n]) => {
+      if (x === null || this.at(x) >= 0) return -1;
+      const e = next;
+      next += r4(n);
+      return e;
+    });
+    const outAt = outputs.map(([y, n]) => {
+      if (this.writable(y, n)) return -1;
+      const e = next;
+      next += r4(n);
+      return e;
+    });
+    if (next * 4 > (this.heap.maximumPages * 65536) / 2) return null;
+    const base = this.heap.scratch(next * 4);
+    const heap = this.heap.heapF32();
+    const inputsAt = inputs.map(([x, n], k) => {
+      if (x === null) return 0;
+      if (inAt[k] < 0) return this.at(x);
+      heap.set(x.subarray(0, n), (base >>> 2) + inAt[k]);
+      return base + inAt[k] * 4;
+    });
+    const outputsAt = outputs.map(([y], k) => (outAt[k] < 0 ? y.byteOffset : base + outAt[k] * 4));
+    /** Copy the staged outputs to their arrays (after the kernel ran). */
+    const finish = () => {
+      const h = this.heap.heapF32();
+      outputs.forEach(([y, n], k) => {
+        if (outAt[k] >= 0) y.set(h.subarray((base >>> 2) + outAt[k], (base >>> 2) + outAt[k] + n));
+      });
+    };
+    return { inputsAt, outputsAt, base, finish };
   }
 
   /**
@@ -257,37 +347,24 @@ export class F32Math {
    */
   scan(a: Float32Array | null, b: Float32Array, h0: Float32Array | null, outer: number, size: number, inner: number, reverse: boolean, out: Float32Array): boolean {
     const n = outer * size * inner;
-    const round = (x: number) => (x + 3) & ~3;
-    const at = { a: 0, b: round(a ? n : 0), h0: 0, out: 0, scratch: 0 };
-    at.h0 = at.b + round(n);
-    at.out = at.h0 + round(h0 ? outer * inner : 0);
-    at.scratch = at.out + round(n);
-    const bytes = (at.scratch + outer * inner) * 4;
-    if (bytes > MAX_PAGES * PAGE) return false;
-    this.reserve(bytes);
-    const heap = new Float32Array(this.memory.buffer);
-    if (a) heap.set(a.subarray(0, n), at.a);
-    heap.set(b.subarray(0, n), at.b);
-    if (h0) heap.set(h0.subarray(0, outer * inner), at.h0);
-    const args = [at.a * 4, at.b * 4, at.h0 * 4, at.out * 4, at.scratch * 4, 0, outer, size, inner, reverse ? 1 : 0, h0 ? 1 : 0, a ? 0 : 1];
+    const s = this.stage([[a, n], [b, n], [h0, outer * inner]], [[out, n]], outer * inner);
+    if (s === null) return false;
+    const [aAt, bAt, h0At] = s.inputsAt;
+    const args = [aAt, bAt, h0At, s.outputsAt[0], s.base, 0, outer, size, inner, reverse ? 1 : 0, h0 ? 1 : 0, a ? 0 : 1];
     this.call('scan', args, 5, outer, 1, n);
-    out.set(heap.subarray(at.out, at.out + n));
+    s.finish();
     return true;
   }
 
   /** sum (float64 accumulation), max or min over the middle axis of (outer, size, inner) into out (outer, inner). */
   reduce(kind: 'sum' | 'max' | 'min', x: Float32Array, outer: number, size: number, inner: number, out: Float32Array): boolean {
     const n = outer * size * inner;
-    const outAt = (n + 3) & ~3;
-    const scratchAt = outAt + ((outer * inner + 3) & ~3); // in floats; 8 bytes per accumulator
-    const bytes = scratchAt * 4 + (inner > 1 && kind === 'sum' ? outer * inner * 8 : 0);
-    if (bytes > MAX_PAGES * PAGE) return false;
-    this.reserve(bytes);
-    const heap = new Float32Array(this.memory.buffer);
-    heap.set(x.subarray(0, n), 0);
-    const args = [0, outAt * 4, scratchAt * 4, 0, outer, size, inner, kind === 'sum' ? 0 : kind === 'max' ? 1 : 2];
+    // Scratch of the call's own first: 8 bytes per float64 accumulator.
+    const s = this.stage([[x, n]], [[out, outer * inner]], inner > 1 && kind === 'sum' ? outer * inner * 2 : 0);
+    if (s === null) return false;
+    const args = [s.inputsAt[0], s.outputsAt[0], s.base, 0, outer, size, inner, kind === 'sum' ? 0 : kind === 'max' ? 1 : 2];
     this.call('reduce', args, 3, outer, 1, n);
-    out.set(heap.subarray(outAt, outAt + outer * inner));
+    s.finish();
     return true;
   }
 
@@ -302,38 +379,16 @@ export class F32Math {
   ): { y: Float32Array; last: Float32Array } | null {
     if (N % 4 !== 0) return null;
     const BD = nb * D;
-    const sizes = { u: BD * L, delta: BD * L, a: D * N, b: nb * L * N, c: nb * L * N, h0: h0 ? BD * N : 0, y: BD * L, last: BD * N };
-    const at: Record<string, number> = {};
-    let next = 0;
-    for (const [k, n] of Object.entries(sizes)) {
-      at[k] = next;
-      next += (n + 3) & ~3;
-    }
-    if (next * 4 > MAX_PAGES * PAGE) return null;
-    this.reserve(next * 4);
-    const heap = new Float32Array(this.memory.buffer);
-    heap.set(u.subarray(0, sizes.u), at.u);
-    heap.set(delta.subarray(0, sizes.delta), at.delta);
-    heap.set(A.subarray(0, sizes.a), at.a);
-    heap.set(B.subarray(0, sizes.b), at.b);
-    heap.set(C.subarray(0, sizes.c), at.c);
-    if (h0) heap.set(h0.subarray(0, sizes.h0), at.h0);
-    const args = [at.u, at.delta, at.a, at.b, at.c, at.h0, at.y, at.last].map((e) => e * 4);
-    this.call('selectiveScan', [...args, 0, BD, D, L, N, h0 ? 1 : 0], 8, BD, 1, BD * L * N);
-    const y = alloc(sizes.y);
-    y.set(heap.subarray(at.y, at.y + sizes.y));
-    const last = alloc(sizes.last);
-    last.set(heap.subarray(at.last, at.last + sizes.last));
+    const y = alloc(BD * L);
+    const last = alloc(BD * N);
+    const s = this.stage(
+      [[u, BD * L], [delta, BD * L], [A, D * N], [B, nb * L * N], [C, nb * L * N], [h0, BD * N]],
+      [[y, BD * L], [last, BD * N]],
+      0,
+    );
+    if (s === null) return null;
+    this.call('selectiveScan', [...s.inputsAt, ...s.outputsAt, 0, BD, D, L, N, h0 ? 1 : 0], 8, BD, 1, BD * L * N);
+    s.finish();
     return { y, last };
-  }
-
-  private reserve(bytes: number): void {
-    const have = this.memory.buffer.byteLength;
-    if (bytes <= have) return;
-    const pages = Math.ceil((bytes - have) / PAGE);
-    if (have / PAGE + pages > MAX_PAGES) {
-      throw new Error(`wasm softmax: a row of this length needs ${bytes} bytes, more than the module's ${MAX_PAGES * PAGE}`);
-    }
-    this.memory.grow(pages);
   }
 }

@@ -1,10 +1,12 @@
 /**
- * The host side of the float32 GEMM: copies the operands into WebAssembly memory, splits C over the calling
- * thread and the worker pool, and copies the result out. See gemm-module.ts for the kernel itself.
+ * The host side of the float32 GEMM: reads operands that live in the backend's memory (wasm-heap.ts) in place and
+ * copies the others into scratch, splits C over the calling thread and the worker pool, and writes C straight
+ * into a resident result when it needs no tile padding (else copies it out). See gemm-module.ts for the kernel.
  */
 import type { MatmulParams } from '../types.js';
 import { GEMM_PARAMS, MR, NR, PACK_A_BYTES, PACK_B_BYTES, buildGemmModule } from './gemm-module.js';
 import { WasmThreadPool, type Split } from './thread-pool.js';
+import { WasmHeap } from './wasm-heap.js';
 
 export interface GemmEngineOptions {
   readonly relaxedSimd: boolean;
@@ -14,43 +16,42 @@ export interface GemmEngineOptions {
   readonly threadThreshold: number;
 }
 
-const PAGE = 65536;
 /** Straggling calls in a row before the engine runs single-threaded for a while, and for how many calls. */
 const STRIKES = 3;
 const SOLO_CALLS = 32;
 /** Calls whose own share took less than this (ms) say nothing about stragglers. */
 const STRAGGLER_MIN_MS = 2;
-/** 4 GiB, the wasm32 limit; a shared memory must declare its maximum. */
-const MAX_PAGES = 65536;
 const align = (x: number, to: number) => Math.ceil(x / to) * to;
 
 /** Where each operand lives in memory for one call (byte offsets). */
 interface Layout {
+  /** Thread 0's packing buffers; thread t's follow at t * (PACK_A_BYTES + PACK_B_BYTES). */
+  readonly pack: number;
   readonly a: number;
   readonly b: number;
   readonly c: number;
-  readonly end: number;
 }
 
 export class GemmEngine {
   readonly threads: number;
-  private readonly memory: WebAssembly.Memory;
+  readonly heap: WasmHeap;
   private readonly gemm: (...args: number[]) => void;
   private readonly pool: WasmThreadPool | null;
   private readonly packBytes = PACK_A_BYTES + PACK_B_BYTES;
   private strikes = 0;
   private soloCalls = 0;
 
-  constructor(private readonly options: GemmEngineOptions) {
-    const shared = options.threads > 1;
-    this.memory = createMemory(shared);
+  /** `heap`: the memory to run in (shared when threads > 1); default: a new one of its own. */
+  constructor(private readonly options: GemmEngineOptions, heap?: WasmHeap) {
+    this.heap = heap ?? new WasmHeap({ shared: options.threads > 1 });
+    const shared = this.heap.shared;
     const module = new WebAssembly.Module(
-      buildGemmModule({ relaxedSimd: options.relaxedSimd, sharedMemory: shared, maximumPages: maximumOf(this.memory) }),
+      buildGemmModule({ relaxedSimd: options.relaxedSimd, sharedMemory: shared, maximumPages: this.heap.maximumPages }),
     );
-    const instance = new WebAssembly.Instance(module, { env: { memory: this.memory } });
+    const instance = new WebAssembly.Instance(module, { env: { memory: this.heap.memory } });
     this.gemm = instance.exports.gemm as (...args: number[]) => void;
-    this.threads = Math.max(1, options.threads);
-    this.pool = this.threads > 1 ? new WasmThreadPool(module, this.memory, this.threads - 1, ['gemm']) : null;
+    this.threads = shared ? Math.max(1, options.threads) : 1;
+    this.pool = this.threads > 1 ? new WasmThreadPool(module, this.heap.memory, this.threads - 1, ['gemm']) : null;
   }
 
   /** Why threads are off after all (the workers failed), else null. */
@@ -74,28 +75,34 @@ export class GemmEngine {
     const lenA = (batch - 1) * strideA + m * k;
     const lenB = (batch - 1) * strideB + k * n;
     const split = this.partition(batch, m, n, k);
-    const layout = this.reserve(lenA, lenB, batch * mp * np);
-    const heap = new Float32Array(this.memory.buffer);
-    heap.set(a.subarray(0, lenA), layout.a >> 2);
-    heap.set(b.subarray(0, lenB), layout.b >> 2);
+    // Resident operands are read in place; C is written in place when it has no padding tiles.
+    const aAt = this.heap.addressOf(a);
+    const bAt = this.heap.addressOf(b);
+    const cDirect = mp === m && np === n && this.heap.capacityOf(out) >= batch * m * n;
+    const layout = this.reserve(aAt < 0 ? lenA : 0, bAt < 0 ? lenB : 0, cDirect ? 0 : batch * mp * np);
+    const heap = this.heap.heapF32();
+    if (aAt < 0) heap.set(a.subarray(0, lenA), layout.a >>> 2);
+    if (bAt < 0) heap.set(b.subarray(0, lenB), layout.b >>> 2);
+    const cAt = cDirect ? out.byteOffset : layout.c;
     // No zero fill: the kernel's first k block stores C (k > 0 here).
     const args = [
-      layout.a, layout.b, layout.c,
+      aAt < 0 ? layout.a : aAt, bAt < 0 ? layout.b : bAt, cAt,
       0, batch, strideA * 4, strideB * 4, mp * np * 4,
       k,
       transA ? 1 : k, transA ? m : 1, // op(A)[i, p] at i * rsA + p * csA
       transB ? 1 : n, transB ? k : 1, // op(B)[p, j] at p * rsB + j * csB
       np, 0, m, 0, n,
-      0, PACK_A_BYTES, // thread 0's packing buffers
+      layout.pack, layout.pack + PACK_A_BYTES, // thread 0's packing buffers
     ];
-    const pack = { packIndex: ARG.packA, bytes: this.packBytes, bOffset: PACK_A_BYTES };
-    const ran = split !== null && this.pool !== null && this.pool.run(args, split, pack, (a) => this.gemm(...a));
+    const pack = { packIndex: ARG.packA, bytes: this.packBytes, bOffset: PACK_A_BYTES, base: layout.pack };
+    const ran = split !== null && this.pool !== null && this.pool.run(args, split, pack, (x) => this.gemm(...x));
     if (ran) this.noteStraggling(this.pool!.lastOwnMs, this.pool!.lastWaitMs);
     if (!ran) {
       // One thread for the whole output (also after a worker failure: the first k block overwrites what it left).
       this.gemm(...args);
     }
-    const view = new Float32Array(this.memory.buffer, layout.c, batch * mp * np);
+    if (cDirect) return out;
+    const view = new Float32Array(this.heap.memory.buffer, layout.c, batch * mp * np);
     if (mp === m && np === n) {
       out.set(view);
     } else if (np === n) {
@@ -149,44 +156,16 @@ export class GemmEngine {
     }
   }
 
-  /** Lay out the packing buffers, then A, B and C, growing memory when needed. */
+  /** Lay out the packing buffers, then staged A, B and C, in the heap's scratch (byte addresses). */
   private reserve(lenA: number, lenB: number, lenC: number): Layout {
     const a = align(this.threads * this.packBytes, 64);
     const b = align(a + lenA * 4, 64);
     const c = align(b + lenB * 4, 64);
     const end = c + lenC * 4;
-    const have = this.memory.buffer.byteLength;
-    if (end > have) {
-      const pages = Math.ceil((end - have) / PAGE);
-      if (have / PAGE + pages > maximumOf(this.memory)) {
-        throw new Error(`wasm matmul: operands need ${end} bytes, more than the 4 GiB a wasm32 memory can hold`);
-      }
-      // Grow by at least half again, so a sequence of growing calls does not grow every time.
-      this.memory.grow(Math.min(maximumOf(this.memory) - have / PAGE, Math.max(pages, Math.ceil(have / PAGE / 2))));
-    }
-    return { a, b, c, end };
+    const base = this.heap.scratch(end);
+    return { pack: base, a: base + a, b: base + b, c: base + c };
   }
 }
 
 /** Argument positions of `gemm`. */
 const ARG = Object.fromEntries(GEMM_PARAMS.map((p, i) => [p, i])) as Record<(typeof GEMM_PARAMS)[number], number>;
-
-const maxPagesOf = new WeakMap<WebAssembly.Memory, number>();
-function maximumOf(memory: WebAssembly.Memory): number {
-  return maxPagesOf.get(memory) ?? MAX_PAGES;
-}
-
-/** A memory with the largest maximum the engine grants (a shared memory reserves its maximum up front). */
-function createMemory(shared: boolean): WebAssembly.Memory {
-  let lastError: unknown = null;
-  for (const maximum of [MAX_PAGES, 16384, 4096]) {
-    try {
-      const memory = new WebAssembly.Memory({ initial: 64, maximum, shared });
-      maxPagesOf.set(memory, maximum);
-      return memory;
-    } catch (e) {
-      lastError = e;
-    }
-  }
-  throw lastError instanceof Error ? lastError : new Error(String(lastError));
-}

@@ -33,7 +33,7 @@ const MAX_WORKERS = 64;
 const ARGS = READY + MAX_WORKERS;
 const MAX_ARGS = 32;
 // SPLIT: [index of the first of the two arguments a chunk replaces, unit, extent, chunks, bytes per thread's
-// packing buffers, offset of the B buffer inside them, index of the packA argument].
+// packing buffers, offset of the B buffer inside them, index of the packA argument, address of thread 0's].
 const SPLIT = ARGS + MAX_ARGS;
 const CONTROL_LENGTH = SPLIT + 8;
 /** How long the first call waits for workers to start before it gives up on threads. */
@@ -49,11 +49,14 @@ export interface Split {
   readonly chunks: number;
 }
 
-/** Where thread t's packing buffers are: args[packIndex] = t * bytes, args[packIndex + 1] = t * bytes + bOffset. */
+/**
+ * Where thread t's packing buffers are: args[packIndex] = base + t * bytes, args[packIndex + 1] = that + bOffset.
+ */
 export interface PackSlots {
   readonly packIndex: number;
   readonly bytes: number;
   readonly bOffset: number;
+  readonly base: number;
 }
 
 /**
@@ -93,10 +96,10 @@ for (;;) {
   if (seq === seen) continue;
   seen = seq;
   const args = Array.from(ctl.subarray(C.ARGS, C.ARGS + ctl[C.NARGS]));
-  const [index, unit, extent, chunks, bytes, bOffset, packIndex] = ctl.subarray(C.SPLIT, C.SPLIT + 7);
+  const [index, unit, extent, chunks, bytes, bOffset, packIndex, packBase] = ctl.subarray(C.SPLIT, C.SPLIT + 8);
   if (packIndex >= 0) {
-    args[packIndex] = thread * bytes;
-    args[packIndex + 1] = thread * bytes + bOffset;
+    args[packIndex] = packBase + thread * bytes;
+    args[packIndex + 1] = packBase + thread * bytes + bOffset;
   }
   const units = Math.ceil(extent / unit);
   try {
@@ -150,7 +153,7 @@ export class WasmThreadPool {
 
   /**
    * Run `gemm` over every chunk of `split`, on the workers and the calling thread (`runHere`), returning when all
-   * chunks are done. Thread t (0 = caller) uses packing buffers at t * pack.bytes. Returns false, having
+   * chunks are done. Thread t (0 = caller) uses packing buffers at pack.base + t * pack.bytes. Returns false, having
    * computed nothing, when the pool is unusable; the caller then computes alone.
    */
   run(args: readonly number[], split: Split, pack: PackSlots | null, runHere: (args: number[]) => void, fn = 0): boolean {
@@ -160,7 +163,7 @@ export class WasmThreadPool {
     for (let i = 0; i < args.length; i++) ctl[ARGS + i] = args[i] | 0;
     ctl[FN] = fn;
     ctl[NARGS] = args.length;
-    ctl.set([split.index, split.unit, split.extent, split.chunks, pack?.bytes ?? 0, pack?.bOffset ?? 0, pack?.packIndex ?? -1], SPLIT);
+    ctl.set([split.index, split.unit, split.extent, split.chunks, pack?.bytes ?? 0, pack?.bOffset ?? 0, pack?.packIndex ?? -1, pack?.base ?? 0], SPLIT);
     Atomics.store(ctl, DONE, 0);
     Atomics.store(ctl, NEXT, 0);
     // The Atomics.store of SEQ orders every write above before the workers' Atomics.load of it.
@@ -168,8 +171,8 @@ export class WasmThreadPool {
     Atomics.notify(ctl, SEQ);
     const mine = [...args];
     if (pack !== null) {
-      mine[pack.packIndex] = 0;
-      mine[pack.packIndex + 1] = pack.bOffset;
+      mine[pack.packIndex] = pack.base;
+      mine[pack.packIndex + 1] = pack.base + pack.bOffset;
     }
     let error: unknown = null;
     const t0 = performance.now();
