@@ -4,6 +4,7 @@ import { WasmHeap, sizeClass, RESIDENT_MIN_LENGTH } from '../src/wasm/wasm-heap.
 import { F32Math } from '../src/wasm/f32-math.js';
 import { GemmEngine } from '../src/wasm/gemm-engine.js';
 import { createWasmBackend } from '../src/wasm/index.js';
+import { createReferenceBackend } from '../src/reference/index.js';
 
 const rand = (n: number, seed: number) => {
   let s = seed >>> 0 || 1;
@@ -192,5 +193,51 @@ describe('the wasm backend keeps its float32 results resident', () => {
     W.dispose(y);
     const z = W.unary('exp', x, 'float32') as Float32Array;
     expect(z.byteOffset).toBe(at);
+  });
+});
+
+describe('binary ops over three merged dims (outer, rows, cols)', () => {
+  const W = createWasmBackend();
+  const R = createReferenceBackend();
+  const contiguous = (shape: number[]) => {
+    const strides = new Array<number>(shape.length);
+    for (let i = shape.length - 1, s = 1; i >= 0; s *= shape[i--]) strides[i] = s;
+    return strides;
+  };
+  /** A view of data of `shape` expanded to `to` (its size-1 dims with stride 0), as tensor-core passes them. */
+  const bview = (data: Float32Array, shape: number[], to: number[] = shape) => {
+    const st = contiguous(shape).map((s, i) => (shape[i] === 1 ? 0 : s));
+    return { data, dtype: 'float32' as const, shape: to, strides: st, offset: 0 };
+  };
+  it('(E, T, 1) * (1, T, N) and (E, 1, N) - (E, T, 1) equal the reference bit for bit, staged and resident', () => {
+    fc.assert(
+      fc.property(
+        fc.record({ E: fc.integer({ min: 16, max: 40 }), T: fc.integer({ min: 8, max: 30 }), N: fc.integer({ min: 8, max: 20 }), seed: fc.integer({ min: 1, max: 1 << 30 }) }),
+        fc.constantFrom('mul', 'sub', 'div', 'maximum', 'lt'),
+        fc.boolean(),
+        ({ E, T, N, seed }, op, resident) => {
+          const out = [E, T, N]; // at least 1024 elements: a resident result, so the three-dim kernel runs
+          const pairs: [number[], number[]][] = [
+            [[E, T, 1], [1, T, N]],
+            [[E, 1, N], [E, T, 1]],
+          ];
+          for (const [sa, sb] of pairs) {
+            let a = rand(sa.reduce((x, y) => x * y), seed);
+            let b = rand(sb.reduce((x, y) => x * y), seed + 7);
+            if (resident) {
+              // Results of the backend itself live in its memory (when they are long enough to).
+              a = W.unary('neg', { data: W.unary('neg', bview(a, [a.length]), 'float32') as Float32Array, dtype: 'float32', shape: [a.length], strides: [1], offset: 0 }, 'float32') as Float32Array;
+              b = W.unary('neg', { data: W.unary('neg', bview(b, [b.length]), 'float32') as Float32Array, dtype: 'float32', shape: [b.length], strides: [1], offset: 0 }, 'float32') as Float32Array;
+            }
+            const aCopy = Float32Array.from(a);
+            const got = W.binary(op, bview(a, sa, out), bview(b, sb, out), out, 'float32');
+            const want = R.binary(op, bview(a, sa, out), bview(b, sb, out), out, 'float32');
+            expect(Array.from(got)).toEqual(Array.from(want));
+            expect(Array.from(a)).toEqual(Array.from(aCopy));
+          }
+        },
+      ),
+      { numRuns: 60 },
+    );
   });
 });

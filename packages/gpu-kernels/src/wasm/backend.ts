@@ -237,6 +237,24 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     return { data, start: 0, rowStride: cols, colStep: 1 };
   };
 
+  /**
+   * Binary operands that merge to three dims (outer, rows, cols) with unit or zero column steps and non-negative
+   * strides (the selective scan's (E, T, 1) * (1, T, N)), in place in memory; null when they do not, or when the
+   * result or operands cannot be used in place (see F32Math.binary3).
+   */
+  const binary3 = (op: F32BinaryOp, a: View<TypedArray>, b: View<TypedArray>, outShape: readonly number[], size: number): Float32Array | null => {
+    if (!(a.data instanceof Float32Array && b.data instanceof Float32Array && a.dtype === 'float32' && b.dtype === 'float32')) return null;
+    const c = collapseDims(outShape, [a, b]);
+    if (c.shape.length !== 3) return null;
+    const ok = c.strides.every((s) => (s[2] === 0 || s[2] === 1) && s[0] >= 0 && s[1] >= 0);
+    if (!ok) return null;
+    const out = alloc(size);
+    const operand = (i: number): BlockOperand => ({ data: [a, b][i].data as Float32Array, start: c.offsets[i], rowStride: c.strides[i][1], colStep: c.strides[i][2] as 0 | 1 });
+    if (math!.binary3(op, operand(0), operand(1), [c.strides[0][0], c.strides[1][0]], c.shape[0], c.shape[1], c.shape[2], out)) return out;
+    if (heap === null || !heap.freeView(out)) pool.give(out);
+    return null;
+  };
+
   const binary = (op: BinaryOp, a: View<TypedArray>, b: View<TypedArray>, outShape: readonly number[], outDtype: DType): TypedArray => {
     const size = sizeOf(outShape);
     if (math !== null && BINARY_OPS.has(op) && outDtype === 'float32' && size >= MATH_MIN_ELEMENTS) {
@@ -245,6 +263,9 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
       if (block !== null) {
         const out = alloc(size);
         if (math.binary(op as F32BinaryOp, block.operands[0], block.operands[1], block.rows, block.cols, out)) return out;
+      } else {
+        const out = binary3(op as F32BinaryOp, a, b, outShape, size);
+        if (out !== null) return out;
       }
     }
     return reference.binary(op, a, b, outShape, outDtype);

@@ -8,7 +8,7 @@
  * maximum and minimum propagate NaN (f32x4.max/min and f32.max/min do), as torch.maximum does; comparisons give
  * 1 or 0, false for NaN except ne, as the reference's.
  */
-import { FunctionBuilder, add, eq, f32Load, f32Store, i32, mul, and, when, v128Load as vload, v128Load32Splat as splat, v128Zero as zero, type Code } from './code.js';
+import { FunctionBuilder, add, eq, f32Load, f32Store, i32, mul, sub, and, when, v128Load as vload, v128Load32Splat as splat, v128Zero as zero, type Code } from './code.js';
 import { op } from './opcodes.js';
 
 export const F32_BINARY_OPS = ['add', 'sub', 'mul', 'div', 'maximum', 'minimum', 'eq', 'ne', 'lt', 'le', 'gt', 'ge'] as const;
@@ -52,12 +52,16 @@ const SCALAR: Record<F32BinaryOp, Expr> = {
 };
 
 /**
- * The exported function of one op: (a, ra, ca, b, rb, cb, out, r0, r1, cols), addresses and row strides in bytes;
- * it computes rows [r0, r1), so threads can split the rows.
+ * The exported function of one op: (a, ra, ca, b, rb, cb, out, r0, r1, cols, inner, oa, ob), addresses and
+ * strides in bytes; it computes rows [r0, r1), so threads can split the rows. Rows come in groups of `inner`:
+ * row r = o * inner + i starts at a + o * oa + i * ra (likewise b), which covers a third, outer dimension such as
+ * (E, T, 1) * (1, T, N); plain (rows, cols) blocks pass inner = 2^31 - 1 and oa = ob = 0.
  */
 export function binaryFunction(name: F32BinaryOp): { fn: FunctionBuilder; body: Code } {
-  const f = new FunctionBuilder({ a: 'i32', ra: 'i32', ca: 'i32', b: 'i32', rb: 'i32', cb: 'i32', out: 'i32', r0: 'i32', r1: 'i32', cols: 'i32' });
-  f.locals('i32', 'r', 'i', 'pa', 'pb', 'po', 'vecBytes', 'rowBytes');
+  const f = new FunctionBuilder({
+    a: 'i32', ra: 'i32', ca: 'i32', b: 'i32', rb: 'i32', cb: 'i32', out: 'i32', r0: 'i32', r1: 'i32', cols: 'i32', inner: 'i32', oa: 'i32', ob: 'i32',
+  });
+  f.locals('i32', 'r', 'i', 'pa', 'pb', 'po', 'vecBytes', 'rowBytes', 'o', 'ri');
   f.locals('v128', 'sa', 'sb');
   const vop = VECTOR[name];
   const sop = SCALAR[name];
@@ -80,8 +84,10 @@ export function binaryFunction(name: F32BinaryOp): { fn: FunctionBuilder; body: 
     f.set('rowBytes', mul(f.get('cols'), i32(4))),
     f.set('vecBytes', and(f.get('rowBytes'), i32(-16))),
     f.forRange('r', f.get('r0'), f.get('r1'), i32(1), [
-      f.set('pa', add(f.get('a'), mul(f.get('r'), f.get('ra')))),
-      f.set('pb', add(f.get('b'), mul(f.get('r'), f.get('rb')))),
+      f.set('o', [f.get('r'), f.get('inner'), op.i32DivU]), // (outer, inner) of row r
+      f.set('ri', sub(f.get('r'), mul(f.get('o'), f.get('inner')))),
+      f.set('pa', add(add(f.get('a'), mul(f.get('o'), f.get('oa'))), mul(f.get('ri'), f.get('ra')))),
+      f.set('pb', add(add(f.get('b'), mul(f.get('o'), f.get('ob'))), mul(f.get('ri'), f.get('rb')))),
       f.set('po', add(f.get('out'), mul(f.get('r'), f.get('rowBytes')))),
       when(both(isOne('ca'), isOne('cb')), loop(true, true)),
       when(both(isOne('ca'), notOne('cb')), loop(true, false)),

@@ -97,8 +97,38 @@ export class F32Math {
    */
   binary(op: F32BinaryOp, a: BlockOperand, b: BlockOperand, rows: number, cols: number, out: Float32Array): boolean {
     return this.block([a, b], rows, cols, out, (p, o, nr, nc) =>
-      this.call(`binary_${op}`, [p[0], a.rowStride * 4, a.colStep, p[1], b.rowStride * 4, b.colStep, o, 0, nr, nc], 7, nr, 1, nr * nc),
+      this.call(`binary_${op}`, [p[0], a.rowStride * 4, a.colStep, p[1], b.rowStride * 4, b.colStep, o, 0, nr, nc, 0x7fffffff, 0, 0], 7, nr, 1, nr * nc),
     );
+  }
+
+  /**
+   * The binary op over (outer, inner, cols) into a contiguous out: operand element (o, i, c) at
+   * start + o * outerStrides[k] + i * rowStride + c * colStep, as broadcasts like (E, T, 1) * (1, T, N) need (they
+   * merge to no (rows, cols) block). Runs only in place: every operand resident, or small enough to stage whole, and
+   * out resident; false (nothing done) otherwise.
+   */
+  binary3(op: F32BinaryOp, a: BlockOperand, b: BlockOperand, outerStrides: readonly [number, number], outer: number, inner: number, cols: number, out: Float32Array): boolean {
+    const rows = outer * inner;
+    if (rows === 0 || cols === 0 || !this.writable(out, rows * cols)) return false;
+    const operands = [a, b];
+    const spans = operands.map((o, k) => (outer - 1) * outerStrides[k] + (inner - 1) * o.rowStride + (cols - 1) * o.colStep + 1);
+    const direct = operands.map((o) => this.at(o.data, o.start));
+    const r4 = (v: number) => (v + 3) & ~3;
+    const stagedElements = operands.reduce((sum, _, k) => sum + (direct[k] < 0 ? r4(spans[k]) : 0), 0);
+    if (stagedElements > 4 * BLOCK) return false;
+    const base = stagedElements > 0 ? this.heap.scratch(stagedElements * 4) : 0;
+    const heap = stagedElements > 0 ? this.heap.heapF32() : null;
+    let next = 0;
+    const at = operands.map((o, k) => {
+      if (direct[k] >= 0) return direct[k];
+      heap!.set(o.data.subarray(o.start, o.start + spans[k]), (base >>> 2) + next);
+      const addr = base + next * 4;
+      next += r4(spans[k]);
+      return addr;
+    });
+    const args = [at[0], a.rowStride * 4, a.colStep, at[1], b.rowStride * 4, b.colStep, out.byteOffset, 0, rows, cols, inner, outerStrides[0] * 4, outerStrides[1] * 4];
+    this.call(`binary_${op}`, args, 7, rows, 1, rows * cols);
+    return true;
   }
 
   /** out[r * cols + c] = cond(r, c) != 0 ? a(r, c) : b(r, c); false (nothing done) when it would not fit. */
