@@ -25,8 +25,10 @@ import {
   irfft,
   cat,
   narrow,
+  needsGrad,
   noGrad,
   stack,
+  tidy,
   randn,
   tensor,
   uniform,
@@ -145,36 +147,67 @@ const complexStack = (xs: ComplexTensor[], dim: number): ComplexTensor => new Co
  * four Cauchy sums share their denominators: r (H, 4, F) = V (H, 4, M) @ (1 / (g - lambda)) (H, M, F) as one batched
  * complex matmul (plus the same for the implied conjugate modes). For even L the Nyquist frequency w = -1 has g
  * infinite; there K^ is its limit dt Re(sum_n C~_n B~_n) (the Woodbury term vanishes as 1/g). Differentiable in
- * every parameter.
+ * every parameter. The frequencies are taken in chunks of KERNEL_CHUNK, so time grows linearly in L.
  */
 export function s4Kernel(p: S4KernelParams, L: number): Tensor {
+  return s4KernelChunked(p, L);
+}
+
+/** Frequency points whose Cauchy sums `s4Kernel` evaluates at once. */
+const KERNEL_CHUNK = 2048;
+
+/**
+ * `s4Kernel` with the frequency chunk size as an option (internal: for tests; the package index does not export
+ * it). Every frequency is computed independently of the others, so the chunk size changes only how much is held in
+ * memory at once, not the math.
+ */
+export function s4KernelChunked(p: S4KernelParams, L: number, opts: { chunk?: number } = {}): Tensor {
   checkParams('s4Kernel', p);
   checkInt('s4Kernel', 'L', L);
+  const chunk = checkInt('s4Kernel', 'opts.chunk', opts.chunk ?? KERNEL_CHUNK);
   const like = { dtype: p.logDt.dtype, backend: p.logDt.backend };
   const F = Math.floor((L - 1) / 2) + 1; // frequencies 0..F-1 with finite g; the Nyquist one (even L) is added below
-  const theta = Array.from({ length: F }, (_, k) => (2 * Math.PI * k) / L);
-  const twoTan = tensor(theta.map((t) => 2 * Math.tan(t / 2)), { ...like, shape: [1, 1, F] }); // (1, 1, F)
-  // 2 / (1 + w) = exp(i theta/2) / cos(theta/2) = 1 + i tan(theta/2), (1, F)
-  const f = new ComplexTensor(tensor(theta.map(() => 1), { ...like, shape: [1, F] }), tensor(theta.map((t) => Math.tan(t / 2)), { ...like, shape: [1, F] }));
   const dt = p.logDt.exp().reshape([-1, 1, 1]); // (H, 1, 1)
   const negRe = p.logAReal.exp().unsqueeze(-1); // -Re lambda > 0, (H, M, 1)
-  const gIm = twoTan.div(dt); // Im g, (H, 1, F)
   const lamIm = p.AImag.unsqueeze(-1); // (H, M, 1)
-  // 1 / (a + i b) = (a - i b) / (a^2 + b^2), for the modes (b = Im g - Im lambda) and their conjugates (+ Im lambda).
-  const inverse = (b: Tensor) => {
-    const q = negRe.square().add(b.square()).reciprocal(); // (H, M, F)
-    return new ComplexTensor(negRe.mul(q), b.neg().mul(q)); // (H, M, F)
-  };
-  const invDen = inverse(gIm.sub(lamIm)); // (H, M, F)
-  const invDenConj = inverse(gIm.add(lamIm)); // (H, M, F)
   const P = cx(p.P);
   const B = cx(p.B);
   const C = cx(p.C);
   const CB = C.mul(B); // (H, M)
   const V = complexStack([CB, C.mul(P), P.conj().mul(B), P.conj().mul(P)], 1); // (H, 4, M): a_i b_j for r00, r01, r10, r11
-  const r = V.matmul(invDen).add(V.conj().matmul(invDenConj)); // (H, 4, F)
-  const [r00, r01, r10, r11] = [0, 1, 2, 3].map((i) => r.map((t) => t.select(1, i))); // (H, F) each
-  let Khat = r00.sub(r01.mul(r10).div(r11.add(1))).mul(f); // (H, F)
+  const Vc = V.conj(); // (H, 4, M), for the implied conjugate modes
+  // 1 / (a + i b) = (a - i b) / (a^2 + b^2), for the modes (b = Im g - Im lambda) and their conjugates (+ Im lambda).
+  const inverse = (b: Tensor) => {
+    const q = negRe.square().add(b.square()).reciprocal(); // (H, M, n)
+    return new ComplexTensor(negRe.mul(q), b.neg().mul(q)); // (H, M, n)
+  };
+  // K^ at the frequencies k0 .. k0 + n - 1: the Cauchy sums and the Woodbury correction, (H, n).
+  const range = (k0: number, n: number): ComplexTensor => {
+    const theta = Array.from({ length: n }, (_, k) => (2 * Math.PI * (k0 + k)) / L);
+    const twoTan = tensor(theta.map((t) => 2 * Math.tan(t / 2)), { ...like, shape: [1, 1, n] }); // (1, 1, n)
+    // 2 / (1 + w) = exp(i theta/2) / cos(theta/2) = 1 + i tan(theta/2), (1, n)
+    const f = new ComplexTensor(tensor(theta.map(() => 1), { ...like, shape: [1, n] }), tensor(theta.map((t) => Math.tan(t / 2)), { ...like, shape: [1, n] }));
+    const gIm = twoTan.div(dt); // Im g, (H, 1, n)
+    const invDen = inverse(gIm.sub(lamIm)); // (H, M, n)
+    const invDenConj = inverse(gIm.add(lamIm)); // (H, M, n)
+    const r = V.matmul(invDen).add(Vc.matmul(invDenConj)); // (H, 4, n)
+    const [r00, r01, r10, r11] = [0, 1, 2, 3].map((i) => r.map((t) => t.select(1, i))); // (H, n) each
+    return r00.sub(r01.mul(r10).div(r11.add(1))).mul(f); // (H, n)
+  };
+  let Khat: ComplexTensor; // (H, F)
+  if (F <= chunk) Khat = range(0, F);
+  else {
+    // In chunks of frequencies, so the (H, M, chunk) denominators stay small (at L = 16384, H = 256, M = 32 the
+    // whole (H, M, F) tensors are 268 MB each in float32 and time grew ~6-8x per 4x of L); without autograd each
+    // chunk's intermediates are released before the next (with it, backward needs them all anyway).
+    const recording = needsGrad([p.logDt, p.logAReal, p.AImag, p.P, p.B, p.C]);
+    const parts: ComplexTensor[] = [];
+    for (let k0 = 0; k0 < F; k0 += chunk) {
+      const n = Math.min(chunk, F - k0);
+      parts.push(recording ? range(k0, n) : tidy(() => range(k0, n)));
+    }
+    Khat = new ComplexTensor(cat(parts.map((z) => z.re), -1), cat(parts.map((z) => z.im), -1)); // (H, F)
+  }
   if (L % 2 === 0) {
     const nyquist = CB.re.sum(-1, true).mul(p.logDt.exp().unsqueeze(-1)); // (H, 1)
     Khat = new ComplexTensor(cat([Khat.re, nyquist], -1), cat([Khat.im, nyquist.mul(0)], -1)); // (H, L/2 + 1)
