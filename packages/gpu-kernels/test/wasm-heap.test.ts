@@ -222,8 +222,8 @@ describe('binary ops over three merged dims (outer, rows, cols)', () => {
             [[E, 1, N], [E, T, 1]],
           ];
           for (const [sa, sb] of pairs) {
-            let a = rand(sa.reduce((x, y) => x * y), seed);
-            let b = rand(sb.reduce((x, y) => x * y), seed + 7);
+            let a: Float32Array = rand(sa.reduce((x, y) => x * y), seed);
+            let b: Float32Array = rand(sb.reduce((x, y) => x * y), seed + 7);
             if (resident) {
               // Results of the backend itself live in its memory (when they are long enough to).
               a = W.unary('neg', { data: W.unary('neg', bview(a, [a.length]), 'float32') as Float32Array, dtype: 'float32', shape: [a.length], strides: [1], offset: 0 }, 'float32') as Float32Array;

@@ -373,8 +373,19 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     return reference.softmax(x, dtype, layout, log);
   };
 
+  // Host data (parameters, inputs) goes into the kernels' memory too, so that no kernel has to stage it (a Linear's
+  // weight was copied in on every matmul).
+  const upload = (data: TypedArray, dtype: DType): TypedArray => {
+    if (dtype !== 'float32' || heap === null) return reference.upload(data, dtype);
+    const h = heap.alloc(data.length);
+    if (h === null) return reference.upload(data, dtype);
+    h.set(data);
+    return h;
+  };
+
   return {
     ...reference,
+    upload,
     name: 'wasm',
     sync: true,
     dtypes: ['float32', 'float64', 'int32'],
