@@ -25,11 +25,10 @@ function runner(backend: 'wasm' | 'cpu', w: Workload): Runner | string {
   };
   const once = (f: () => tf.Tensor | tf.Tensor[]) => async () => {
     if (tf.getBackend() !== backend) await tf.setBackend(backend);
+    // The wasm and cpu backends run kernels eagerly and synchronously: the results exist when tidy returns, and,
+    // as for formers, they are not copied back into fresh JS arrays (see engines/formers.ts).
     const out = tf.tidy(f);
-    for (const o of Array.isArray(out) ? out : [out]) {
-      o.dataSync();
-      o.dispose();
-    }
+    for (const o of Array.isArray(out) ? out : [out]) o.dispose();
   };
   const dispose = () => keep.forEach((x) => x.dispose());
   switch (w.kind) {
