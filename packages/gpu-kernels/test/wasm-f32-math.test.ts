@@ -449,6 +449,29 @@ describe('wasm float32 reductions', () => {
     }
   });
 
+  it('max and min along rows equal the reference bit for bit for any row length, with NaN and signed zeros', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 9 }),
+        fc.integer({ min: 1, max: 300 }),
+        fc.array(fc.constantFrom(0, -0, 1, -1, Number.NaN, 2.5, -7), { minLength: 1, maxLength: 40 }),
+        fc.nat(),
+        (outer, size, specials, seed) => {
+          const n = outer * size;
+          if (n < 32) return; // smaller reductions stay the reference kernel
+          const x = Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.37 + seed) * 3);
+          specials.forEach((v, j) => (x[(seed + j * 7919) % n] = v));
+          for (const op of ['max', 'min'] as const) {
+            const got = Array.from(W.reduce(op, x, 'float32', { outer, size, inner: 1 }) as Float32Array);
+            const want = Array.from(R.reduce(op, x, 'float32', { outer, size, inner: 1 }) as Float32Array);
+            expect(got.map((v, i) => Object.is(v, want[i]) || (Number.isNaN(v) && Number.isNaN(want[i])))).toEqual(got.map(() => true));
+          }
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
   it('rejects a short input naming it; argmax stays the reference kernel', () => {
     expect(() => W.reduce('sum', new Float32Array(40), 'float32', { outer: 7, size: 6, inner: 1 })).toThrow(/x/);
     const x = Float32Array.from({ length: 64 }, (_, i) => (i * 37) % 64);

@@ -19,7 +19,7 @@ const widen = (v: Code, half: 0 | 1): Code =>
 export function reduceFunction(): { fn: FunctionBuilder; body: Code } {
   const f = new FunctionBuilder({ x: 'i32', out: 'i32', scratch: 'i32', o0: 'i32', o1: 'i32', size: 'i32', inner: 'i32', kind: 'i32' });
   f.locals('i32', 'o', 's', 'j', 'row', 'rowBytes', 'vecBytes', 'plane', 'acc', 'end', 'sizeBytes', 'sizeVec');
-  f.locals('v128', 'v', 'd0', 'd1', 'm');
+  f.locals('v128', 'v', 'd0', 'd1', 'm', 'm1', 'm2', 'm3');
   f.locals('f64', 'sum');
   f.locals('f32', 'best');
   const g = (n: string) => f.get(n);
@@ -40,9 +40,19 @@ export function reduceFunction(): { fn: FunctionBuilder; body: Code } {
     f.forRange('s', g('sizeVec'), g('sizeBytes'), i32(4), [f.set('sum', [g('sum'), [f32Load(add(g('plane'), g('s'))), op.f64PromoteF32], op.f64Add])]),
     f32Store(add(g('out'), mul(g('o'), i32(4))), [g('sum'), op.f32DemoteF64]),
   ];
+  // Four accumulators: f32x4.max/min with IEEE NaN and signed-zero semantics is a chain of about eight x64
+  // instructions, so one accumulator would wait on its own latency every vector.
   const rowExtreme = (kind: 'max' | 'min'): Code => [
-    f.set('m', [op.v128Const, [...new Uint8Array(new Float32Array(4).fill(kind === 'max' ? -Infinity : Infinity).buffer)]]),
-    f.forRange('s', i32(0), g('sizeVec'), i32(16), [f.set('m', [g('m'), vload(add(g('plane'), g('s'))), vext(kind)])]),
+    ['m', 'm1', 'm2', 'm3'].map((name) => f.set(name, [op.v128Const, [...new Uint8Array(new Float32Array(4).fill(kind === 'max' ? -Infinity : Infinity).buffer)]])),
+    f.set('end', and(g('sizeVec'), i32(-64))),
+    f.forRange('s', i32(0), g('end'), i32(64), [
+      f.set('m', [g('m'), vload(add(g('plane'), g('s'))), vext(kind)]),
+      f.set('m1', [g('m1'), vload(add(g('plane'), g('s')), 16), vext(kind)]),
+      f.set('m2', [g('m2'), vload(add(g('plane'), g('s')), 32), vext(kind)]),
+      f.set('m3', [g('m3'), vload(add(g('plane'), g('s')), 48), vext(kind)]),
+    ]),
+    f.forRange('s', g('end'), g('sizeVec'), i32(16), [f.set('m', [g('m'), vload(add(g('plane'), g('s'))), vext(kind)])]),
+    f.set('m', [[g('m'), g('m1'), vext(kind)], [g('m2'), g('m3'), vext(kind)], vext(kind)]),
     f.set('best', [[[g('m'), op.f32x4ExtractLane, 0], [g('m'), op.f32x4ExtractLane, 1], sext(kind)], [[g('m'), op.f32x4ExtractLane, 2], [g('m'), op.f32x4ExtractLane, 3], sext(kind)], sext(kind)]),
     f.forRange('s', g('sizeVec'), g('sizeBytes'), i32(4), [f.set('best', [g('best'), f32Load(add(g('plane'), g('s'))), sext(kind)])]),
     f32Store(add(g('out'), mul(g('o'), i32(4))), g('best')),
