@@ -14,7 +14,7 @@
  *   ddelta_t += g_t . (a_t A h_{t-1} + B_t u_t),   dA += g_t a_t delta_t h_{t-1},   dh0 = a_0 g_0;
  * through the folded softplus, draw_t = ddelta_t sigmoid(raw_t + bias) (1 above the threshold), dbias = sum draw_t.
  */
-import { record, tensor, type Tensor } from '@formers/tensor-core';
+import { Tensor, needsGrad, record, tensor } from '@formers/tensor-core';
 
 /** The wasm backend's fused recurrence (gpu-kernels), when the backend has one. */
 type SelectiveScanF32 = (
@@ -63,8 +63,14 @@ export function fusedSelectiveRecurrence(
 ): { y: Tensor; lastState: Tensor } {
   const [nb, nd, L] = u.shape;
   const N = A.shape[1];
-  const U = host(u);
   const bias = deltaOpts.deltaBias ?? null;
+  const inputs = [u, delta, A, B, C, ...(h0 ? [h0] : []), ...(bias ? [bias] : [])];
+  const simd = u.dtype === 'float32' ? (u.backend as { selectiveScanF32?: SelectiveScanF32 }).selectiveScanF32 : undefined;
+  if (simd && !needsGrad(inputs)) {
+    const r = inferF32(simd, u, delta, A, B, C, h0, deltaOpts);
+    if (r) return r;
+  }
+  const U = host(u);
   const soft = deltaOpts.deltaSoftplus ?? false;
   const DT = host(delta);
   // The step in place of the raw delta, and d(step)/d(raw) where the softplus is folded in.
@@ -98,15 +104,14 @@ export function fusedSelectiveRecurrence(
   // float32 on a backend with the fused SIMD recurrence (gpu-kernels' wasm backend): the same recurrence with
   // float32 states, as mamba_ssm's kernels keep them, about 5x faster than the loop below. The backward below
   // always recomputes in float64 on the host.
-  const simd = u.dtype === 'float32' ? (u.backend as { selectiveScanF32?: SelectiveScanF32 }).selectiveScanF32 : undefined;
   const fast = simd
     ? simd(Float32Array.from(U), Float32Array.from(DT), Float32Array.from(AA), Float32Array.from(BT), Float32Array.from(CT), H0 ? Float32Array.from(H0) : null, nb, nd, L, N)
     : null;
   let y: Tensor;
   let lastState: Tensor;
   if (fast) {
-    y = tensor(fast.y, { ...o, shape: [nb, nd, L] });
-    lastState = tensor(fast.last, { ...o, shape: [nb, nd, N] });
+    y = Tensor.fromData(u.backend, 'float32', [nb, nd, L], fast.y); // the backend's own buffers, adopted
+    lastState = Tensor.fromData(u.backend, 'float32', [nb, nd, N], fast.last);
   } else {
     const Y = new Float64Array(nb * nd * L);
     const last = new Float64Array(nb * nd * N);
@@ -133,7 +138,6 @@ export function fusedSelectiveRecurrence(
     y = tensor(u.dtype === 'float64' ? Y : Float32Array.from(Y), { ...o, shape: [nb, nd, L] });
     lastState = tensor(u.dtype === 'float64' ? last : Float32Array.from(last), { ...o, shape: [nb, nd, N] });
   }
-  const inputs = [u, delta, A, B, C, ...(h0 ? [h0] : []), ...(bias ? [bias] : [])];
   record('fusedSelectiveRecurrence', inputs, [y, lastState], (gs) => {
     const GY = gs[0] ? host(gs[0]) : null;
     const GL = gs[1] ? host(gs[1]) : null;
@@ -193,4 +197,36 @@ export function fusedSelectiveRecurrence(
     return grads;
   });
   return { y, lastState };
+}
+
+/**
+ * Inference (nothing records gradients) on a backend with the float32 SIMD recurrence: float32 copies of the
+ * inputs and nothing else, where the general path above keeps float64 host copies of everything for its backward
+ * (at L = 16384 those copies and their allocation took most of the time, and grew faster than L). Null when the
+ * backend declines (N not a multiple of 4).
+ */
+function inferF32(
+  simd: SelectiveScanF32, u: Tensor, delta: Tensor, A: Tensor, B: Tensor, C: Tensor, h0: Tensor | null, deltaOpts: FusedDeltaOptions,
+): { y: Tensor; lastState: Tensor } | null {
+  const [nb, nd, L] = u.shape;
+  const N = A.shape[1];
+  const f32 = (t: Tensor) => t.contiguous().dataSync() as Float32Array; // a fresh copy: ours to overwrite
+  const DT = f32(delta);
+  const bias = deltaOpts.deltaBias ? f32(deltaOpts.deltaBias) : null;
+  const soft = deltaOpts.deltaSoftplus ?? false;
+  if (bias || soft) {
+    for (let bd = 0; bd < nb * nd; bd++) {
+      const shift = bias ? bias[bd % nd] : 0;
+      for (let i = bd * L; i < (bd + 1) * L; i++) {
+        const x = DT[i] + shift; // in float64, then rounded once, as the general path
+        DT[i] = soft && x <= SOFTPLUS_THRESHOLD ? Math.log1p(Math.exp(x)) : x;
+      }
+    }
+  }
+  const BT = f32(B.transpose(1, 2)); // (nb, N, L) -> (nb, L, N): step-major
+  const CT = f32(C.transpose(1, 2)); // (nb, N, L) -> (nb, L, N)
+  const r = simd(f32(u), DT, f32(A), BT, CT, h0 ? f32(h0) : null, nb, nd, L, N);
+  if (r === null) return null;
+  // The results are the backend's own buffers (resident in its memory on wasm): adopted, not copied again.
+  return { y: Tensor.fromData(u.backend, 'float32', [nb, nd, L], r.y), lastState: Tensor.fromData(u.backend, 'float32', [nb, nd, N], r.last) };
 }

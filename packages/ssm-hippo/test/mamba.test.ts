@@ -116,6 +116,23 @@ describe('selective scan', () => {
     );
   });
 
+  it('float32 fused inference (no gradients recorded: float32 copies only) equals the recording path exactly, bias, softplus and h0 included', () => {
+    // N = 8: a multiple of 4, so both paths run the backend's float32 SIMD recurrence; L = 3000 spans time chunks.
+    const g = new Generator(11);
+    const [b, d, n, L] = [2, 6, 8, 3000];
+    const f32 = (t: Tensor) => t.to('float32');
+    const x = scanInputs(g, b, d, n, L);
+    const delta = f32(x.delta.mul(30)); // some entries above the softplus threshold after the bias
+    const [u, A, B, C, bias, h0] = [x.u, x.A, x.B, x.C, x.deltaBias, x.h0].map(f32);
+    const uBefore = Array.from(u.dataSync());
+    const opts = { deltaBias: bias, deltaSoftplus: true, h0, mode: 'fused' as const };
+    const inference = selectiveScan(u, delta, A, B, C, opts);
+    const recorded = selectiveScan(u.detach().requiresGrad_(), delta, A, B, C, opts);
+    expect(Array.from(inference.y.dataSync())).toEqual(Array.from(recorded.y.dataSync()));
+    expect(Array.from(inference.lastState.dataSync())).toEqual(Array.from(recorded.lastState.dataSync()));
+    expect(Array.from(u.dataSync())).toEqual(uBefore);
+  });
+
   it('does not modify its inputs, and rejects bad shapes and options with clear messages', () => {
     const x = scanInputs(new Generator(6), 1, 2, 3, 4);
     const before = x.u.dataSync().slice();

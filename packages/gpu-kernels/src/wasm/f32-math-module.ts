@@ -301,11 +301,12 @@ function mapFunction(opName: F32MapOp): { fn: FunctionBuilder; body: Code } {
  * h_t = exp(delta_t A) h_(t-1) + delta_t u_t B_t, y_t = C_t . h_t, four states per vector (N a multiple of 4).
  * Layouts: u, delta (BD, L) rows of channel (b, d); A (D, N); B and C step-major (nb, L, N); h0 (BD, N) or none;
  * y (BD, L); last (BD, N), which is also the running state. Params (u, delta, A, B, C, h0, y, last, r0, r1, D, L,
- * N, hasH0): rows bd in [r0, r1).
+ * N, hasH0, ld): rows bd in [r0, r1), steps [0, L) of rows ld elements apart (ld >= L: the host runs a long sequence
+ * in time chunks, each continuing from `last`, so that a chunk's B and C stay in cache for every channel).
  */
 function selectiveScanFunction(): { fn: FunctionBuilder; body: Code } {
   const f = new FunctionBuilder({
-    u: 'i32', delta: 'i32', a: 'i32', b: 'i32', c: 'i32', h0: 'i32', y: 'i32', last: 'i32', r0: 'i32', r1: 'i32', d: 'i32', l: 'i32', n: 'i32', hasH0: 'i32',
+    u: 'i32', delta: 'i32', a: 'i32', b: 'i32', c: 'i32', h0: 'i32', y: 'i32', last: 'i32', r0: 'i32', r1: 'i32', d: 'i32', l: 'i32', n: 'i32', hasH0: 'i32', ld: 'i32',
   });
   f.locals('i32', 'bd', 't', 'j', 'nBytes', 'h', 'arow', 'bc', 'row');
   f.locals('v128', 'x', 'dtv', 'duv', 'acc', 'hv');
@@ -317,14 +318,14 @@ function selectiveScanFunction(): { fn: FunctionBuilder; body: Code } {
   const loop: Code = f.forRange('bd', g('r0'), g('r1'), i32(1), [
     f.set('h', add(g('last'), mul(g('bd'), g('nBytes')))), // the state row is the output row of last
     f.set('arow', add(g('a'), mul([g('bd'), g('d'), op.i32RemU], g('nBytes')))), // A[d, :], d = bd mod D
-    f.set('row', mul(g('bd'), mul(g('l'), i32(4)))), // byte offset of row bd in (BD, L)
+    f.set('row', mul(g('bd'), mul(g('ld'), i32(4)))), // byte offset of row bd in (BD, ld)
     [g('hasH0'), op.if, 0x40,
       f.forRange('j', i32(0), g('nBytes'), i32(16), [vstore(add(g('h'), g('j')), vload(add(add(g('h0'), mul(g('bd'), g('nBytes'))), g('j'))))]),
     op.else,
       f.forRange('j', i32(0), g('nBytes'), i32(16), [vstore(add(g('h'), g('j')), lanes(0))]),
     op.end],
-    // (b, t) rows of B and C start at ((bd div D) L + t) N floats.
-    f.set('bc', mul(mul([g('bd'), g('d'), op.i32DivU], g('l')), g('nBytes'))),
+    // (b, t) rows of B and C start at ((bd div D) ld + t) N floats.
+    f.set('bc', mul(mul([g('bd'), g('d'), op.i32DivU], g('ld')), g('nBytes'))),
     f.forRange('t', i32(0), g('l'), i32(1), [
       f.set('dt', f32Load(add(add(g('delta'), g('row')), mul(g('t'), i32(4))))),
       f.set('dtv', [g('dt'), op.f32x4Splat]),

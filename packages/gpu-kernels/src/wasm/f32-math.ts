@@ -417,7 +417,17 @@ export class F32Math {
       0,
     );
     if (s === null) return null;
-    this.call('selectiveScan', [...s.inputsAt, ...s.outputsAt, 0, BD, D, L, N, h0 ? 1 : 0], 8, BD, 1, BD * L * N);
+    const [uAt, dAt, aAt, bAt, cAt, h0At] = s.inputsAt;
+    const [yAt, lastAt] = s.outputsAt;
+    // Time chunks whose B and C (2 T N floats) fit in 256 KiB of L2, each continuing from the state in `last`: one
+    // pass over the whole sequence per channel would stream all of B and C from further out once per channel.
+    const T = Math.max(64, Math.floor(2 ** 18 / (8 * N)));
+    for (let t0 = 0; t0 < L; t0 += T) {
+      const n = Math.min(T, L - t0);
+      const first = t0 === 0;
+      const args = [uAt + t0 * 4, dAt + t0 * 4, aAt, bAt + t0 * N * 4, cAt + t0 * N * 4, first ? h0At : lastAt, yAt + t0 * 4, lastAt, 0, BD, D, n, N, first ? (h0 ? 1 : 0) : 1, L];
+      this.call('selectiveScan', args, 8, BD, 1, BD * n * N);
+    }
     s.finish();
     return { y, last };
   }
