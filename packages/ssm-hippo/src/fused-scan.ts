@@ -199,33 +199,45 @@ export function fusedSelectiveRecurrence(
   return { y, lastState };
 }
 
+/** Call `fn` with the backend buffers of `ts` (temporary copies of strided views; see Tensor.withBuffer). */
+function withBuffers<R>(ts: readonly Tensor[], fn: (buffers: unknown[]) => R, got: unknown[] = []): R {
+  return ts.length === got.length ? fn(got) : ts[got.length].withBuffer((b) => withBuffers(ts, fn, [...got, b]));
+}
+
 /**
- * Inference (nothing records gradients) on a backend with the float32 SIMD recurrence: float32 copies of the
- * inputs and nothing else, where the general path above keeps float64 host copies of everything for its backward
- * (at L = 16384 those copies and their allocation took most of the time, and grew faster than L). Null when the
- * backend declines (N not a multiple of 4).
+ * Inference (nothing records gradients) on a backend with the float32 SIMD recurrence: the inputs' own buffers go
+ * to the kernel (B and C as step-major temporaries), and only the step is copied when the bias and softplus are
+ * folded in, where the general path above keeps float64 host copies of everything for its backward (at L = 16384
+ * those copies and their garbage collection took most of the time, and grew faster than L). Null when the backend
+ * declines (N not a multiple of 4) or does not keep float32 tensors in Float32Arrays.
  */
 function inferF32(
   simd: SelectiveScanF32, u: Tensor, delta: Tensor, A: Tensor, B: Tensor, C: Tensor, h0: Tensor | null, deltaOpts: FusedDeltaOptions,
 ): { y: Tensor; lastState: Tensor } | null {
   const [nb, nd, L] = u.shape;
   const N = A.shape[1];
-  const f32 = (t: Tensor) => t.contiguous().dataSync() as Float32Array; // a fresh copy: ours to overwrite
-  const DT = f32(delta);
-  const bias = deltaOpts.deltaBias ? f32(deltaOpts.deltaBias) : null;
+  const bias = deltaOpts.deltaBias ? (deltaOpts.deltaBias.contiguous().dataSync() as Float32Array) : null;
   const soft = deltaOpts.deltaSoftplus ?? false;
+  let step: Float32Array | null = null;
   if (bias || soft) {
+    step = delta.contiguous().dataSync() as Float32Array; // a fresh copy: ours to overwrite with the step
     for (let bd = 0; bd < nb * nd; bd++) {
       const shift = bias ? bias[bd % nd] : 0;
       for (let i = bd * L; i < (bd + 1) * L; i++) {
-        const x = DT[i] + shift; // in float64, then rounded once, as the general path
-        DT[i] = soft && x <= SOFTPLUS_THRESHOLD ? Math.log1p(Math.exp(x)) : x;
+        const x = step[i] + shift; // in float64, then rounded once, as the general path
+        step[i] = soft && x <= SOFTPLUS_THRESHOLD ? Math.log1p(Math.exp(x)) : x;
       }
     }
   }
-  const BT = f32(B.transpose(1, 2)); // (nb, N, L) -> (nb, L, N): step-major
-  const CT = f32(C.transpose(1, 2)); // (nb, N, L) -> (nb, L, N)
-  const r = simd(f32(u), DT, f32(A), BT, CT, h0 ? f32(h0) : null, nb, nd, L, N);
+  // B, C (nb, N, L) -> (nb, L, N) step-major: transposed views, which withBuffer hands over as row-major copies.
+  const ins = [u, step === null ? delta : null, A, B.transpose(1, 2), C.transpose(1, 2), h0].filter((t): t is Tensor => t !== null);
+  const r = withBuffers(ins, (bufs) => {
+    if (!bufs.every((b) => b instanceof Float32Array)) return null;
+    const [bu, ...rest] = bufs as Float32Array[];
+    const bdt = step ?? rest.shift()!;
+    const [bA, bB, bC, bh0] = rest;
+    return simd(bu, bdt, bA, bB, bC, h0 ? bh0 : null, nb, nd, L, N);
+  });
   if (r === null) return null;
   // The results are the backend's own buffers (resident in its memory on wasm): adopted, not copied again.
   return { y: Tensor.fromData(u.backend, 'float32', [nb, nd, L], r.y), lastState: Tensor.fromData(u.backend, 'float32', [nb, nd, N], r.last) };

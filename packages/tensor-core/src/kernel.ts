@@ -30,6 +30,17 @@ export function isDense(t: Tensor): boolean {
   return t.offset === 0 && t.isContiguous();
 }
 
+/**
+ * t's elements as one dense handle that outlives this call: its storage when dense (temp false), else a contiguous
+ * copy (temp true) that the caller must dispose. (`run` disposes its copies as soon as the kernel's result exists,
+ * so a handle it returns as is would already be back with the allocator.)
+ */
+export function denseHandle(t: Tensor): { data: Out<unknown>; temp: boolean } {
+  const data = t.storageData();
+  if (isDense(t)) return { data, temp: false };
+  return { data: mapOut(data, (h) => t.backend.unary('identity', viewWith(t, h), t.dtype)), temp: true };
+}
+
 /** An input for `run`: a tensor whose kernel needs a contiguous buffer, or a strided view of it. */
 export interface KernelArg {
   readonly tensor: Tensor;

@@ -25,7 +25,7 @@ import type { Backend, BackendName, DType, Out, TypedArray } from '@formers/gpu-
 import { getBackend, getBackendByName, referenceBackend } from '@formers/gpu-kernels';
 import { backward as runBackward, type BackwardOptions, type Node } from './autograd.js';
 import { isGradEnabled, noGrad } from './grad-mode.js';
-import { isPromise, mapOut, run } from './kernel.js';
+import { denseHandle, isPromise, mapOut, run } from './kernel.js';
 import { trackTensor } from './scope.js';
 import { contiguousStrides, fmt, numelOf, shapesEqual } from './shape.js';
 import * as E from './ops/elementwise.js';
@@ -209,6 +209,25 @@ export class Tensor {
     return out;
   }
 
+  /**
+   * Call `fn` with this tensor's elements as the backend's own buffer, row-major from element 0 (a temporary
+   * contiguous copy when this is a strided view, released when `fn` returns), and return what it returns: the way
+   * to hand tensors to a backend's optional fused kernels without copying them out, as torch's data_ptr() is.
+   * Synchronous backends only. `fn` must neither write into the buffer nor keep it.
+   */
+  withBuffer<R>(fn: (buffer: unknown) => R): R {
+    this.assertAlive('read');
+    if (isPromise(this.store.data) || !this.backend.sync) {
+      throw new Error(`withBuffer: tensor ${fmt(this.shape)} on backend "${this.backend.name}" is computed asynchronously; it needs a synchronous backend`);
+    }
+    const c = this.denseData();
+    try {
+      return fn(c.data);
+    } finally {
+      if (c.temp) this.backend.dispose(c.data);
+    }
+  }
+
   /** The elements as a fresh typed array, on every backend. */
   async data(): Promise<TypedArray> {
     this.assertAlive('read');
@@ -226,8 +245,7 @@ export class Tensor {
   }
 
   private denseData(): { data: Out<unknown>; temp: boolean } {
-    if (this.offset === 0 && this.isContiguous()) return { data: this.store.data, temp: false };
-    return { data: run(this.backend, [this], ([h]) => h), temp: true };
+    return denseHandle(this);
   }
 
   /**

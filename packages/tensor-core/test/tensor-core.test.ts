@@ -257,3 +257,34 @@ describe('memory', () => {
     expect(v.storageRefs).toBe(1);
   });
 });
+
+describe('withBuffer', () => {
+  it('hands over the backend buffer of a contiguous tensor, and a temporary row-major copy of a view', () => {
+    const t = tensor([[1, 2, 3], [4, 5, 6]], { dtype: 'float32' });
+    const direct = t.withBuffer((b) => Array.from((b as Float32Array).subarray(0, 6)));
+    expect(direct).toEqual([1, 2, 3, 4, 5, 6]);
+    const viewed = t.transpose(0, 1).withBuffer((b) => Array.from((b as Float32Array).subarray(0, 6)));
+    expect(viewed).toEqual([1, 4, 2, 5, 3, 6]);
+    expect(Array.from(t.dataSync())).toEqual([1, 2, 3, 4, 5, 6]);
+    const narrowed = t.narrow(1, 1, 2).withBuffer((b) => Array.from((b as Float32Array).subarray(0, 4)));
+    expect(narrowed).toEqual([2, 3, 5, 6]);
+  });
+
+  it('keeps each temporary copy alive until its callback returns (nested views of the same size)', () => {
+    // Large enough for the wasm backend's own memory, where a block given back early would be handed out again.
+    const a = arange(0, 4096, 1, { dtype: 'float32' }).reshape([64, 64]);
+    const b = arange(0, 4096, 1, { dtype: 'float32' }).mul(-1).reshape([64, 64]);
+    const [ta, tb] = a.transpose(0, 1).withBuffer((x) =>
+      b.transpose(0, 1).withBuffer((y) => [Array.from((x as Float32Array).subarray(0, 4096)), Array.from((y as Float32Array).subarray(0, 4096))]),
+    );
+    expect(ta).toEqual(Array.from(a.transpose(0, 1).contiguous().dataSync()));
+    expect(tb).toEqual(Array.from(b.transpose(0, 1).contiguous().dataSync()));
+  });
+
+  it('returns what the callback returns, and rejects a disposed tensor', () => {
+    const t = tensor([1, 2]);
+    expect(t.withBuffer(() => 42)).toBe(42);
+    t.dispose();
+    expect(() => t.withBuffer(() => 0)).toThrow(/disposed|read/);
+  });
+});

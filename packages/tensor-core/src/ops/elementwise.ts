@@ -9,7 +9,7 @@ import type { BinaryOp, DType, UnaryOp } from '@formers/gpu-kernels';
 import { record1 } from '../autograd.js';
 import { fromHost } from '../creation.js';
 import { noGrad } from '../grad-mode.js';
-import { broadcastArg, isFloat, isPromise, mapOut, promoteTypes, run } from '../kernel.js';
+import { broadcastArg, denseHandle, isFloat, isPromise, mapOut, promoteTypes, run } from '../kernel.js';
 import { broadcastAll, broadcastShapes, fmt } from '../shape.js';
 import { resolveBackend, Tensor, type BackendLike, type TensorLike } from '../tensor.js';
 import { sumToShape } from './reduce.js';
@@ -73,11 +73,22 @@ export function to(x: Tensor, target: DType | BackendLike): Tensor {
   }
   const src = x.backend;
   const n = x.numel;
-  const dense = run(src, [x], ([h]) => h);
-  const data = src.sync && !isPromise(dense)
-    ? dst.upload(src.readSync(dense, x.dtype, n), x.dtype)
-    : Promise.resolve(dense)
-        .then((h) => src.read(h, x.dtype, n))
+  const dense = denseHandle(x); // a copy of a strided view stays alive until it has been read
+  const release = (h: unknown) => {
+    if (dense.temp) src.dispose(h);
+  };
+  const data = src.sync && !isPromise(dense.data)
+    ? (() => {
+        const host = src.readSync(dense.data, x.dtype, n);
+        release(dense.data);
+        return dst.upload(host, x.dtype);
+      })()
+    : Promise.resolve(dense.data)
+        .then(async (h) => {
+          const host = await src.read(h, x.dtype, n);
+          release(h);
+          return host;
+        })
         .then((host) => dst.upload(host, x.dtype));
   const out = Tensor.fromData(dst, x.dtype, x.shape, data);
   return record1('ToBackendBackward', [x], out, (g) => [to(g, src)], []);
