@@ -116,7 +116,7 @@ describe('selective scan', () => {
     );
   });
 
-  it('float32 fused inference (no gradients recorded: the inputs' own buffers) equals the recording path exactly, bias, softplus and h0 included', () => {
+  it('float32 fused inference (no gradients recorded: the input buffers as they are) equals the recording path exactly, bias, softplus and h0 included', () => {
     // N = 8: a multiple of 4, so both paths run the backend's float32 SIMD recurrence; L = 3000 spans time chunks.
     const g = new Generator(11);
     const [b, d, n, L] = [2, 6, 8, 3000];
