@@ -427,6 +427,20 @@ describe('wasm float32 scans', () => {
   });
 });
 
+describe('wasm float32 map kernels: every length', () => {
+  it('give each element the same value whatever the length (two vectors an iteration, the odd one, the padded tail)', () => {
+    const all = Float32Array.from({ length: 300 }, (_, i) => Math.sin(i * 0.37) * 6);
+    const whole = { data: all, dtype: 'float32' as const, shape: [all.length], strides: [1], offset: 0 };
+    for (const op of ['exp', 'gelu', 'silu', 'elu', 'sigmoid', 'relu'] as const) {
+      const ref = Array.from(W.unary(op, whole, 'float32') as Float32Array);
+      for (let n = 32; n <= 300; n += 7) {
+        const part = { data: all.subarray(0, n), dtype: 'float32' as const, shape: [n], strides: [1], offset: 0 };
+        expect(Array.from(W.unary(op, part, 'float32') as Float32Array), `${op} n=${n}`).toEqual(ref.slice(0, n));
+      }
+    }
+  });
+});
+
 describe('wasm float32 reductions', () => {
   it('sum (float64 accumulation), max and min equal the reference over last, middle and first axes, NaN included', () => {
     for (const [outer, size, inner] of [[7, 33, 1], [3, 50, 4], [2, 17, 13], [1, 300, 3], [5, 4, 64]] as const) {

@@ -21,7 +21,7 @@
  * compute, so that threads sharing the memory can split a call. Only i32 arguments: a thread round passes no
  * others.
  */
-import { FunctionBuilder, f32, f32Load, f32Store, i32, mul, add, v128Load as vload, v128Store as vstore, v128Load as load, v128Store as store, type Code } from './code.js';
+import { FunctionBuilder, and, f32, f32Load, f32Store, i32, mul, add, sub, v128Load as vload, v128Store as vstore, v128Load as load, v128Store as store, type Code } from './code.js';
 import { F32_BINARY_OPS, binaryFunction, whereFunction } from './f32-binary-functions.js';
 import { depthwiseFunction } from './f32-depthwise-functions.js';
 import { normFunction } from './f32-norm-functions.js';
@@ -248,7 +248,7 @@ function geluOf(f: FunctionBuilder): Code {
 /** dst[i] = fn(src[i]) for e0 <= i < e1 (multiples of 4). */
 function mapFunction(opName: F32MapOp): { fn: FunctionBuilder; body: Code } {
   const f = new FunctionBuilder({ src: 'i32', dst: 'i32', e0: 'i32', e1: 'i32' });
-  f.locals('i32', 'i', 'end');
+  f.locals('i32', 'i', 'end', 'end2');
   f.locals('v128', 'x', 'xin', 'z', 't', 'q', 'xh');
   declareExpLocals(f);
   const x = f.get('x');
@@ -283,14 +283,20 @@ function mapFunction(opName: F32MapOp): { fn: FunctionBuilder; body: Code } {
             ? // x sigmoid(2u)
               fmul(x, sigmoidOf(f, fmul(lanes(2 * SQRT_2_OVER_PI), fadd(x, fmul(lanes(0.044715), fmul(x, fmul(x, x)))))))
             : geluOf(f);
+  const one = (offset: number): Code => [
+    f.set('x', load(add(f.get('src'), f.get('i')), offset)),
+    opName === 'gelu' ? f.set('xin', f.get('x')) : [],
+    store(add(f.get('dst'), f.get('i')), value, offset),
+  ];
+  // Two vectors an iteration: the same code twice, which TurboFan's SSA form turns into two independent chains it
+  // can interleave (one polynomial chain alone left the core idle for its latency), then the odd vector out.
   const body: Code = [
     pool.prologue(),
     f.set('end', mul(f.get('e1'), i32(4))),
-    f.forRange('i', mul(f.get('e0'), i32(4)), f.get('end'), i32(16), [
-      f.set('x', load(add(f.get('src'), f.get('i')))),
-      opName === 'gelu' ? f.set('xin', f.get('x')) : [],
-      store(add(f.get('dst'), f.get('i')), value),
-    ]),
+    f.set('end2', and(sub(f.get('end'), mul(f.get('e0'), i32(4))), i32(-32))),
+    f.set('end2', add(f.get('end2'), mul(f.get('e0'), i32(4)))),
+    f.forRange('i', mul(f.get('e0'), i32(4)), f.get('end2'), i32(32), [one(0), one(16)]),
+    f.forRange('i', f.get('end2'), f.get('end'), i32(16), one(0)),
   ];
   pool = null;
   return { fn: f, body };
