@@ -583,6 +583,12 @@ describe('wasm float32 selective scan (fused, outside the kernel set)', () => {
       }
     }
     expect(W.selectiveScanF32(u, dt, A, B, C, null, nb, D, L, 6)).toBeNull(); // N not a multiple of 4
+    // L = 0: no steps; the last state is h0 (or zeros), as the recurrence defines it.
+    const empty = new Float32Array(0);
+    const none = W.selectiveScanF32(empty, empty, A, empty, empty, h0, nb, D, 0, N)!;
+    expect(none.y.length).toBe(0);
+    expect(Array.from(none.last)).toEqual(Array.from(h0));
+    expect(Array.from(W.selectiveScanF32(empty, empty, A, empty, empty, null, nb, D, 0, N)!.last)).toEqual(new Array(nb * D * N).fill(0));
     expect(() => W.selectiveScanF32(u.subarray(1), dt, A, B, C, null, nb, D, L, N)).toThrow(/u/);
   });
 });

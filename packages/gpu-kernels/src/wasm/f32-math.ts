@@ -422,7 +422,8 @@ export class F32Math {
     // Time chunks whose B and C (2 T N floats) fit in 256 KiB of L2, each continuing from the state in `last`: one
     // pass over the whole sequence per channel would stream all of B and C from further out once per channel.
     const T = Math.max(64, Math.floor(2 ** 18 / (8 * N)));
-    for (let t0 = 0; t0 < L; t0 += T) {
+    // At least one call, so that L = 0 still gives the state h0 (or zeros) as `last`.
+    for (let t0 = 0; t0 === 0 || t0 < L; t0 += T) {
       const n = Math.min(T, L - t0);
       const first = t0 === 0;
       const args = [uAt + t0 * 4, dAt + t0 * 4, aAt, bAt + t0 * N * 4, cAt + t0 * N * 4, first ? h0At : lastAt, yAt + t0 * 4, lastAt, 0, BD, D, n, N, first ? (h0 ? 1 : 0) : 1, L];
