@@ -49,6 +49,24 @@ export interface FusedDeltaOptions {
 const SOFTPLUS_THRESHOLD = 20;
 
 /**
+ * The step in place of the raw delta (rows of L per (batch, channel), channel = row mod D): delta + bias, through
+ * softplus when `soft` (linear above the threshold, as torch's). Computed in float64 and stored once (rounded to
+ * float32 for a Float32Array). `slope`, when given, receives d(step)/d(raw) for the backward.
+ */
+function foldStep(dt: Float64Array | Float32Array, bias: ArrayLike<number> | null, soft: boolean, D: number, L: number, slope: Float64Array | null): void {
+  if (L === 0) return;
+  for (let row = 0; row * L < dt.length; row++) {
+    const shift = bias ? bias[row % D] : 0;
+    for (let i = row * L; i < (row + 1) * L; i++) {
+      const x = dt[i] + shift;
+      const linear = !soft || x > SOFTPLUS_THRESHOLD;
+      dt[i] = linear ? x : Math.log1p(Math.exp(x));
+      if (slope) slope[i] = linear ? 1 : 1 / (1 + Math.exp(-x));
+    }
+  }
+}
+
+/**
  * y (B, D, L) and the last state (B, D, N) of the selective recurrence; u, delta (B, D, L), A (D, N), B, C (B, N, L),
  * h0 (B, D, N) or null. Shapes are checked by the caller (`selectiveScan`).
  */
@@ -75,23 +93,7 @@ export function fusedSelectiveRecurrence(
   const DT = host(delta);
   // The step in place of the raw delta, and d(step)/d(raw) where the softplus is folded in.
   const SLOPE = soft ? new Float64Array(DT.length) : null;
-  if (bias || soft) {
-    const BIAS = bias ? host(bias) : null;
-    for (let bd = 0; bd < nb * nd; bd++) {
-      const shift = BIAS ? BIAS[bd % nd] : 0;
-      for (let i = bd * L; i < (bd + 1) * L; i++) {
-        const x = DT[i] + shift;
-        if (!SLOPE) DT[i] = x;
-        else if (x > SOFTPLUS_THRESHOLD) {
-          DT[i] = x;
-          SLOPE[i] = 1;
-        } else {
-          DT[i] = Math.log1p(Math.exp(x));
-          SLOPE[i] = 1 / (1 + Math.exp(-x));
-        }
-      }
-    }
-  }
+  if (bias || soft) foldStep(DT, bias ? host(bias) : null, soft, nd, L, SLOPE);
   const AA = host(A);
   const BB = host(B);
   const CC = host(C);
@@ -221,13 +223,7 @@ function inferF32(
   let step: Float32Array | null = null;
   if (bias || soft) {
     step = delta.contiguous().dataSync() as Float32Array; // a fresh copy: ours to overwrite with the step
-    for (let bd = 0; bd < nb * nd; bd++) {
-      const shift = bias ? bias[bd % nd] : 0;
-      for (let i = bd * L; i < (bd + 1) * L; i++) {
-        const x = step[i] + shift; // in float64, then rounded once, as the general path
-        step[i] = soft && x <= SOFTPLUS_THRESHOLD ? Math.log1p(Math.exp(x)) : x;
-      }
-    }
+    foldStep(step, bias, soft, nd, L, null);
   }
   // B, C (nb, N, L) -> (nb, L, N) step-major: transposed views, which withBuffer hands over as row-major copies.
   const ins = [u, step === null ? delta : null, A, B.transpose(1, 2), C.transpose(1, 2), h0].filter((t): t is Tensor => t !== null);
