@@ -75,6 +75,15 @@ describe('WasmHeap', () => {
     expect(big).not.toBeNull();
   });
 
+  it('declines scratch beyond the memory (-1, or a clear error from scratch) without growing it', () => {
+    const heap = new WasmHeap({ shared: true });
+    const before = heap.memory.buffer.byteLength;
+    expect(heap.tryScratch(3 * 2 ** 30)).toBe(-1);
+    expect(() => heap.scratch(3 * 2 ** 30)).toThrow(/scratch memory/);
+    expect(heap.memory.buffer.byteLength).toBe(before);
+    expect(heap.tryScratch(1 << 20)).toBeGreaterThan(0);
+  });
+
   it('keeps scratch apart from resident blocks', () => {
     const heap = new WasmHeap({ shared: true });
     const a = heap.alloc(1 << 16)!;

@@ -351,8 +351,8 @@ export class F32Math {
       next += r4(n);
       return e;
     });
-    if (next * 4 > (this.heap.maximumPages * 65536) / 2) return null;
-    const base = this.heap.scratch(next * 4);
+    const base = this.heap.tryScratch(next * 4);
+    if (base < 0) return null; // the caller falls back to the reference kernel
     const heap = this.heap.heapF32();
     const inputsAt = inputs.map(([x, n], k) => {
       if (x === null) return 0;

@@ -148,11 +148,20 @@ export class WasmHeap {
    * move it; nothing may be kept there between calls).
    */
   scratch(bytes: number): number {
-    if (bytes <= this.scratchBytes) return this.scratchAt;
-    const want = sizeClass(Math.max(bytes, 2 * this.scratchBytes, 1 << 20));
-    // Scratch is not resident storage: it does not count against the limit, only against the memory's size.
-    const at = this.take(want, true);
+    const at = this.tryScratch(bytes);
     if (at < 0) throw new Error(`wasm: a kernel needs ${bytes} bytes of scratch memory, more than the wasm32 memory has left`);
+    return at;
+  }
+
+  /** `scratch`, or -1 when the memory cannot hold that much (the caller then runs another kernel). */
+  tryScratch(bytes: number): number {
+    if (bytes <= this.scratchBytes) return this.scratchAt;
+    // Twice the old size when that fits, else exactly what is asked.
+    let want = sizeClass(Math.max(bytes, 2 * this.scratchBytes, 1 << 20));
+    // Scratch is not resident storage: it does not count against the limit, only against the memory's size.
+    let at = this.take(want, true);
+    if (at < 0 && want > sizeClass(bytes)) at = this.take((want = sizeClass(bytes)), true);
+    if (at < 0) return -1;
     if (this.scratchBytes > 0) this.release({ at: this.scratchAt, bytes: this.scratchBytes }, true);
     this.scratchAt = at;
     this.scratchBytes = want;
