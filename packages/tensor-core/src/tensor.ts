@@ -117,7 +117,11 @@ export class Tensor {
     trackTensor(this);
   }
 
-  /** A fresh contiguous tensor over a kernel result. @internal */
+  /**
+   * A contiguous tensor of `shape` that adopts `data`, a buffer (or Promise of one) of `backend` that nothing else
+   * holds: a kernel result, such as the output of a backend's optional fused kernel (see `withBuffer`). Not copied;
+   * disposing the tensor hands it back to the backend.
+   */
   static fromData(backend: Backend, dtype: DType, shape: readonly number[], data: Out<unknown>): Tensor {
     return new Tensor(newStorage(backend, dtype, numelOf(shape), data), shape);
   }
