@@ -3,6 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createReferenceBackend, type MatmulParams } from '@formers/gpu-kernels';
 import { createWasmBackend } from '../src/wasm/index.js';
 import { sleb128, uleb128 } from '../src/wasm/leb128.js';
+import { TILE_FMA, TILE_MUL_ADD, blocking } from '../src/wasm/gemm-module.js';
 
 /** Deterministic inputs in [-1, 1) (mulberry32), so failures reproduce. */
 function random(length: number, seed: number): Float32Array {
@@ -142,10 +143,15 @@ describe('wasm GEMM against a float64 triple loop', () => {
     expect(backends.threaded.fallbacks.has('matmul:threads')).toBe(false);
   });
 
-  it('crosses the k, m and n cache blocks (KC = 256, MC = 128, NC = 1024) and grows memory after workers started', () => {
+  it('crosses the k, m and n cache blocks of both tiles and grows memory after workers started', () => {
     const c = { batch: 1, m: 131, n: 1033, k: 300, transA: false, transB: true, broadcastA: false, broadcastB: false };
+    for (const tile of [TILE_FMA, TILE_MUL_ADD]) {
+      const { mc, nc, kc } = blocking(tile);
+      expect(c.m > mc && c.n > 2 * nc && c.k > kc).toBe(true);
+    }
     expect(check(backends.threaded, c, 11, 9)).toBeLessThanOrEqual(0);
     expect(check(backends.single, { ...c, transA: true, transB: false }, 12, 9)).toBeLessThanOrEqual(0);
+    expect(check(backends.singleNoFma, { ...c, transA: false, transB: false }, 13, 9)).toBeLessThanOrEqual(0);
     expect(backends.threaded.fallbacks.has('matmul:threads')).toBe(false);
   });
 

@@ -38,6 +38,7 @@ export class F32Math {
   private readonly exports: Record<string, (...args: number[]) => void>;
   private readonly names: string[];
   private readonly pool: WasmThreadPool | null;
+  private readonly fnBase: number;
 
   constructor(options: F32MathOptions = {}) {
     const threads = Math.max(1, options.threads ?? 1);
@@ -46,7 +47,9 @@ export class F32Math {
     const module = new WebAssembly.Module(buildF32MathModule(this.heap.maximumPages, options.relaxedSimd ?? false, shared));
     this.exports = new WebAssembly.Instance(module, { env: { memory: this.heap.memory } }).exports as Record<string, (...args: number[]) => void>;
     this.names = [...F32_MAP_OPS, 'softmax', ...F32_BINARY_OPS.map((n) => `binary_${n}`), 'norm', 'where', 'depthwise', 'scan', 'reduce', 'selectiveScan'];
-    this.pool = shared && threads > 1 ? new WasmThreadPool(module, this.heap.memory, threads - 1, this.names) : null;
+    // The workers are shared with every other module on this memory (the GEMM).
+    this.pool = shared && threads > 1 ? WasmThreadPool.forMemory(this.heap.memory, threads - 1) : null;
+    this.fnBase = this.pool?.register(module, this.names) ?? 0;
   }
 
   /** Why the workers are off (they failed to start or to compute), else null; calls then run on one thread. */
@@ -71,7 +74,7 @@ export class F32Math {
       args[rangeAt] = 0;
       args[rangeAt + 1] = extent;
       const split: Split = { index: rangeAt, unit, extent, chunks: Math.min(units, 4 * threads) };
-      if (this.pool.run(args, split, null, (a) => fn(...a), this.names.indexOf(name))) return;
+      if (this.pool.run(args, split, null, (a) => fn(...a), this.fnBase + this.names.indexOf(name))) return;
     }
     args[rangeAt] = 0;
     args[rangeAt + 1] = extent;

@@ -1,10 +1,10 @@
 /**
  * The host side of the float32 GEMM: reads operands that live in the backend's memory (wasm-heap.ts) in place and
  * copies the others into scratch, splits C over the calling thread and the worker pool, and writes C straight
- * into a resident result when it needs no tile padding (else copies it out). See gemm-module.ts for the kernel.
+ * into a resident result (else into scratch, then copies it out). See gemm-module.ts for the kernel.
  */
 import type { MatmulParams } from '../types.js';
-import { GEMM_PARAMS, MR, NR, PACK_A_BYTES, PACK_B_BYTES, buildGemmModule } from './gemm-module.js';
+import { GEMM_PARAMS, buildGemmModule, gemmTile, packLayout, type GemmTile } from './gemm-module.js';
 import { WasmThreadPool, type Split } from './thread-pool.js';
 import { WasmHeap } from './wasm-heap.js';
 
@@ -25,7 +25,7 @@ const align = (x: number, to: number) => Math.ceil(x / to) * to;
 
 /** Where each operand lives in memory for one call (byte offsets). */
 interface Layout {
-  /** Thread 0's packing buffers; thread t's follow at t * (PACK_A_BYTES + PACK_B_BYTES). */
+  /** Thread 0's packing buffers; thread t's follow at t * packLayout(tile).bytes. */
   readonly pack: number;
   readonly a: number;
   readonly b: number;
@@ -37,7 +37,10 @@ export class GemmEngine {
   readonly heap: WasmHeap;
   private readonly gemm: (...args: number[]) => void;
   private readonly pool: WasmThreadPool | null;
-  private readonly packBytes = PACK_A_BYTES + PACK_B_BYTES;
+  private readonly gemmFn: number;
+  private readonly tile: GemmTile;
+  private readonly packBytes: number;
+  private readonly packBOffset: number;
   private strikes = 0;
   private soloCalls = 0;
 
@@ -45,13 +48,19 @@ export class GemmEngine {
   constructor(private readonly options: GemmEngineOptions, heap?: WasmHeap) {
     this.heap = heap ?? new WasmHeap({ shared: options.threads > 1 });
     const shared = this.heap.shared;
+    this.tile = gemmTile(options.relaxedSimd);
+    const pack = packLayout(this.tile);
+    this.packBytes = pack.bytes;
+    this.packBOffset = pack.aBytes;
     const module = new WebAssembly.Module(
-      buildGemmModule({ relaxedSimd: options.relaxedSimd, sharedMemory: shared, maximumPages: this.heap.maximumPages }),
+      buildGemmModule({ relaxedSimd: options.relaxedSimd, sharedMemory: shared, maximumPages: this.heap.maximumPages, tile: this.tile }),
     );
     const instance = new WebAssembly.Instance(module, { env: { memory: this.heap.memory } });
     this.gemm = instance.exports.gemm as (...args: number[]) => void;
     this.threads = shared ? Math.max(1, options.threads) : 1;
-    this.pool = this.threads > 1 ? new WasmThreadPool(module, this.heap.memory, this.threads - 1, ['gemm']) : null;
+    // The workers are shared with every other module on this memory (the float32 kernels).
+    this.pool = this.threads > 1 ? WasmThreadPool.forMemory(this.heap.memory, this.threads - 1) : null;
+    this.gemmFn = this.pool?.register(module, ['gemm']) ?? 0;
   }
 
   /** Why threads are off after all (the workers failed), else null. */
@@ -69,17 +78,14 @@ export class GemmEngine {
     const { batch, m, n, k, transA, transB, strideA, strideB } = p;
     if (batch * m * n === 0 || k === 0) return new Float32Array(batch * m * n); // zeros (k = 0) or empty
     const out = alloc(batch * m * n);
-    // C is padded to whole MR x NR tiles, so the micro-kernel never needs an edge case.
-    const mp = align(m, MR);
-    const np = align(n, NR);
     const lenA = (batch - 1) * strideA + m * k;
     const lenB = (batch - 1) * strideB + k * n;
     const split = this.partition(batch, m, n, k);
-    // Resident operands are read in place; C is written in place when it has no padding tiles.
+    // Resident operands are read and written in place; the kernel writes edge tiles exactly, so C is never padded.
     const aAt = this.heap.addressOf(a);
     const bAt = this.heap.addressOf(b);
-    const cDirect = mp === m && np === n && this.heap.capacityOf(out) >= batch * m * n;
-    const layout = this.reserve(aAt < 0 ? lenA : 0, bAt < 0 ? lenB : 0, cDirect ? 0 : batch * mp * np);
+    const cDirect = this.heap.capacityOf(out) >= batch * m * n;
+    const layout = this.reserve(aAt < 0 ? lenA : 0, bAt < 0 ? lenB : 0, cDirect ? 0 : batch * m * n);
     const heap = this.heap.heapF32();
     if (aAt < 0) heap.set(a.subarray(0, lenA), layout.a >>> 2);
     if (bAt < 0) heap.set(b.subarray(0, lenB), layout.b >>> 2);
@@ -87,42 +93,30 @@ export class GemmEngine {
     // No zero fill: the kernel's first k block stores C (k > 0 here).
     const args = [
       aAt < 0 ? layout.a : aAt, bAt < 0 ? layout.b : bAt, cAt,
-      0, batch, strideA * 4, strideB * 4, mp * np * 4,
+      0, batch, strideA * 4, strideB * 4, m * n * 4,
       k,
       transA ? 1 : k, transA ? m : 1, // op(A)[i, p] at i * rsA + p * csA
       transB ? 1 : n, transB ? k : 1, // op(B)[p, j] at p * rsB + j * csB
-      np, 0, m, 0, n,
-      layout.pack, layout.pack + PACK_A_BYTES, // thread 0's packing buffers
+      n, 0, m, 0, n,
+      layout.pack, layout.pack + this.packBOffset, // thread 0's packing buffers
     ];
-    const pack = { packIndex: ARG.packA, bytes: this.packBytes, bOffset: PACK_A_BYTES, base: layout.pack };
-    const ran = split !== null && this.pool !== null && this.pool.run(args, split, pack, (x) => this.gemm(...x));
+    const pack = { packIndex: ARG.packA, bytes: this.packBytes, bOffset: this.packBOffset, base: layout.pack };
+    const ran = split !== null && this.pool !== null && this.pool.run(args, split, pack, (x) => this.gemm(...x), this.gemmFn);
     if (ran) this.noteStraggling(this.pool!.lastOwnMs, this.pool!.lastWaitMs);
     if (!ran) {
       // One thread for the whole output (also after a worker failure: the first k block overwrites what it left).
       this.gemm(...args);
     }
-    if (cDirect) return out;
-    const view = new Float32Array(this.heap.memory.buffer, layout.c, batch * mp * np);
-    if (mp === m && np === n) {
-      out.set(view);
-    } else if (np === n) {
-      // Only whole padding rows at the end of each matrix: its first m rows are contiguous.
-      for (let bi = 0; bi < batch; bi++) out.set(view.subarray(bi * mp * np, bi * mp * np + m * n), bi * m * n);
-    } else {
-      for (let r = 0; r < batch * m; r++) {
-        const bi = Math.floor(r / m);
-        const src = (bi * mp + (r - bi * m)) * np;
-        out.set(view.subarray(src, src + n), r * n);
-      }
-    }
+    if (!cDirect) out.set(new Float32Array(this.heap.memory.buffer, layout.c, batch * m * n));
     return out;
   }
 
   /**
    * How to cut the output into chunks that the threads claim one by one: whole matrices when there are enough,
-   * else bands of NR columns (or MR rows when C is tall), so that threads never write the same tile. A few more
-   * chunks than threads lets the caller take over work from a worker the OS schedules late; more than that would
-   * repack the shared operand too often (every column band packs all of A). Null: stay on the calling thread.
+   * else bands of MR rows or NR columns, so that threads never write the same tile. A few more chunks than
+   * threads lets the caller take over work from a worker the OS schedules late; more than that would repack the
+   * shared operand too often (every column band packs all of A, every row band all of B). Row bands only when C
+   * is tall. Null: stay on the calling thread.
    */
   private partition(batch: number, m: number, n: number, k: number): Split | null {
     const t = this.threads;
@@ -132,10 +126,12 @@ export class GemmEngine {
       return null;
     }
     if (batch >= t) return { index: ARG.batch0, unit: 1, extent: batch, chunks: Math.min(batch, 4 * t) };
-    const cols = Math.ceil(n / NR);
-    const rows = Math.ceil(m / MR);
-    if (n >= m && cols >= 2) return { index: ARG.j0, unit: NR, extent: n, chunks: Math.min(cols, 2 * t) };
-    if (rows >= 2) return { index: ARG.i0, unit: MR, extent: m, chunks: Math.min(rows, 2 * t) };
+    const mr = this.tile.mr;
+    const nr = 4 * this.tile.nv;
+    const cols = Math.ceil(n / nr);
+    const rows = Math.ceil(m / mr);
+    if (n >= m && cols >= 2) return { index: ARG.j0, unit: nr, extent: n, chunks: Math.min(cols, 2 * t) };
+    if (rows >= 2) return { index: ARG.i0, unit: mr, extent: m, chunks: Math.min(rows, 2 * t) };
     return null;
   }
 

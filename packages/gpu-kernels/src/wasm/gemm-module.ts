@@ -2,33 +2,66 @@
  * The float32 GEMM module: a packed, blocked matrix multiply in the style of Goto & van de Geijn ("Anatomy of
  * high-performance matrix multiplication", TOMS 2008) and BLIS (Van Zee & van de Geijn, TOMS 2015).
  *
- * C (padded to MR x NR tiles, row-major, leading dimension ldc) = op(A) @ op(B) (the first k block stores, the
- * rest accumulate, so C needs no zero fill), where op(A)[i, p] sits at
- * a + (i * rsA + p * csA) * 4 and op(B)[p, j] at b + (p * rsB + j * csB) * 4, so one driver serves every
- * transA/transB combination. The driver packs a KC x NC block of B into NR-column panels and an MC x KC block of A
- * into MR-row panels (zero-padded at the edges and to a multiple of 4 in k), then runs the micro-kernel over every
- * MR x NR tile: 8 f32x4 accumulators (4 rows x 2 vectors) that stay in registers for the whole k loop. Larger tiles
- * spill on x64's 16 vector registers; without packing the B loads stride through memory and n = 1024 runs at half
- * the speed.
+ * C (row-major, leading dimension ldc) = op(A) @ op(B) (the first k block stores, the rest accumulate, so C needs
+ * no zero fill), where op(A)[i, p] sits at a + (i * rsA + p * csA) * 4 and op(B)[p, j] at
+ * b + (p * rsB + j * csB) * 4, so one driver serves every transA/transB combination. The driver packs a KC x NC
+ * block of B into NR-column panels and an MC x KC block of A into MR-row panels (zero-padded at the edges), then
+ * runs the micro-kernel over every MR x NR tile: MR * NR / 4 f32x4 accumulators that stay in registers for the
+ * whole k loop. A tile that sticks out of C (the last rows or columns) is computed into a small buffer and only
+ * its inside is copied to C, so C is never padded.
  *
  * Every pointer argument is a byte address in the (possibly shared) imported memory; several threads may run
  * `gemm` at once on disjoint tile ranges of C with their own packing buffers.
  */
-import { FunctionBuilder, add, and, call, eq, f32, f32Load, f32Store, f32x4Add, f32x4Madd, f32x4Mul, i32, ifElse, ltS, ltU, mul, sub, v128Load, v128Load32Splat, v128Store, v128Zero, type Code } from './code.js';
+import { FunctionBuilder, add, and, call, eq, f32, f32Load, f32Store, f32x4Add, f32x4Madd, f32x4Mul, i32, ifElse, ltS, ltU, mul, sub, v128Load, v128Load32Splat, v128Store, v128Zero, when, type Code } from './code.js';
 import { ModuleBuilder } from './module-builder.js';
 import { blockVoid, op } from './opcodes.js';
 
-/** Micro-tile rows and columns. */
-export const MR = 4;
-export const NR = 8;
 /**
- * Cache blocking: a KC x NR panel of B (8 KiB) stays in L1, an MC x KC block of A (128 KiB) in L2, and the packed
+ * The micro-tile, chosen by measurement on x64 V8, which has 15 allocatable vector registers and hoists every load
+ * of a k step to the top of the step (so each load needs a register of its own while the step runs):
+ *
+ * - 5 x 8 with A's rows 0-3 broadcast from one vector load by shuffles: 10 accumulators + 2 B + 3 = 15 registers.
+ *   Ten independent FMA chains cover the FMA latency (4 cycles on 2 pipes needs 8 in flight, and 8 leave no slack);
+ *   it ran at 60-62 GFLOP/s a thread here, the x64 ceiling for f32x4 FMA being about 64.
+ * - 4 x 8 with one splat load per row (8 accumulators): 56-58. It reads a row-major A in place (one pointer per
+ *   row), which the 5 x 8 cannot (its rows must sit side by side), and it is the tile without FMA, where the
+ *   separate product needs a register the 5 x 8 does not have.
+ * - 6 x 8 and 5 x 8 with splat loads spill (17+ live vectors) and run at half speed.
+ */
+export interface GemmTile {
+  /** Rows of C per micro-tile. */
+  readonly mr: number;
+  /** f32x4 vectors per tile row: NR = 4 * nv columns. */
+  readonly nv: number;
+  /** Broadcast A's rows 0-3 from one v128 load by shuffles (the rest by splat loads); needs packed A. */
+  readonly shuffleA: boolean;
+  /** Read a row-major A in place (one pointer per row) instead of packing it. */
+  readonly inPlaceA: boolean;
+}
+
+export const TILE_FMA: GemmTile = { mr: 5, nv: 2, shuffleA: true, inPlaceA: false };
+export const TILE_MUL_ADD: GemmTile = { mr: 4, nv: 2, shuffleA: false, inPlaceA: true };
+
+/** The tile a module with (relaxed = true) or without FMA uses. */
+export const gemmTile = (relaxed: boolean): GemmTile => (relaxed ? TILE_FMA : TILE_MUL_ADD);
+
+/**
+ * Cache blocking: a KC x NR panel of B (8 KiB) stays in L1, an MC x KC block of A (~128 KiB) in L2, and the packed
  * KC x NC block of B (512 KiB) in L2/L3. NC = 1024 (1 MiB) ran GEMM n = 1024 at 45 GFLOP/s here, NC = 512 at 60.
+ * MC and NC are whole multiples of the tile, so only the last block of a thread's range has edge tiles.
  */
 export const KC = 256;
-export const MC = 128;
-export const NC = 512;
-const UNROLL = Number(globalThis.process?.env?.UNROLL ?? 1);
+export const blocking = (t: GemmTile) => ({ kc: KC, mc: Math.floor(128 / t.mr) * t.mr, nc: Math.floor(512 / (4 * t.nv)) * 4 * t.nv });
+
+/** Bytes of one thread's buffers: the packed A block, the packed B block, then the edge tile. */
+export function packLayout(t: GemmTile): { aBytes: number; bBytes: number; edgeBytes: number; bytes: number } {
+  const { mc, nc } = blocking(t);
+  const aBytes = mc * KC * 4;
+  const bBytes = nc * KC * 4;
+  const edgeBytes = t.mr * 4 * t.nv * 4;
+  return { aBytes, bBytes, edgeBytes, bytes: Math.ceil((aBytes + bBytes + edgeBytes) / 64) * 64 };
+}
 
 export interface GemmModuleOptions {
   /** Use f32x4.relaxed_madd (an FMA where the hardware has one) instead of mul + add. */
@@ -36,6 +69,8 @@ export interface GemmModuleOptions {
   /** Import a shared memory (for worker threads) rather than an unshared one. */
   readonly sharedMemory: boolean;
   readonly maximumPages: number;
+  /** The micro-tile; default `gemmTile(relaxedSimd)`. */
+  readonly tile?: GemmTile;
 }
 
 /** Shuffle two f32x4 values into (x[l0], x[l1], y[l2 - 4], y[l3 - 4]) style lanes: f32 lane L of x is L, of y is 4 + L. */
@@ -45,6 +80,7 @@ const shuffle = (x: Code, y: Code, l: readonly [number, number, number, number])
   op.i8x16Shuffle,
   l.flatMap((lane) => [4 * lane, 4 * lane + 1, 4 * lane + 2, 4 * lane + 3]),
 ];
+const extractLane = (v: Code, lane: number): Code => [v, op.f32x4ExtractLane, lane];
 
 /**
  * Code that stores the 4x4 transpose of the vectors in locals v0..v3 (row r = v_r) as four vectors, row q =
@@ -66,155 +102,173 @@ function storeTransposed4(f: FunctionBuilder, dst: Code, rowBytes: number, offse
   ];
 }
 
-/** Round up to a multiple of 4 (k padding of the packed panels). */
-const roundUp4 = (x: Code): Code => and(add(x, i32(3)), i32(-4));
 /** min(a, b) for i32 values (select keeps the first operand when the condition holds). */
 const minS = (a: Code, b: Code): Code => [a, b, ltS(a, b), op.select];
+const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
 /**
- * Write a micro-kernel's MR x NR accumulators to its C tile at cp (rows ldc4 bytes apart): the first k block
+ * Write a micro-kernel's accumulators to its C tile at cp (rows ldc4 bytes apart): the first k block
  * (`accumulate` = 0) stores the tile, so C needs no zero fill; later ones add to it. Shared by both micro-kernels.
  */
-function tileUpdate(f: FunctionBuilder, acc: (r: number, h: number) => string): Code {
+function tileUpdate(f: FunctionBuilder, t: GemmTile, acc: (r: number, h: number) => string): Code {
   const addTile: Code[] = [];
   const storeTile: Code[] = [];
-  for (let r = 0; r < MR; r++) {
+  for (let r = 0; r < t.mr; r++) {
     const row = r === 0 ? f.get('cp') : add(f.get('cp'), mul(f.get('ldc4'), i32(r)));
-    addTile.push(v128Store(row, f32x4Add(v128Load(row), f.get(acc(r, 0)))));
-    addTile.push(v128Store(row, f32x4Add(v128Load(row, 16), f.get(acc(r, 1))), 16));
-    storeTile.push(v128Store(row, f.get(acc(r, 0))));
-    storeTile.push(v128Store(row, f.get(acc(r, 1)), 16));
+    for (let h = 0; h < t.nv; h++) {
+      addTile.push(v128Store(row, f32x4Add(v128Load(row, 16 * h), f.get(acc(r, h))), 16 * h));
+      storeTile.push(v128Store(row, f.get(acc(r, h)), 16 * h));
+    }
   }
   return [f.get('accumulate'), op.if, blockVoid, addTile, op.else, storeTile, op.end];
 }
 
-function microKernel(relaxed: boolean): { fn: FunctionBuilder; body: Code } {
-  const f = new FunctionBuilder({ ap: 'i32', bp: 'i32', cp: 'i32', kcp: 'i32', ldc4: 'i32', accumulate: 'i32' });
+/**
+ * One k step of a micro-kernel: load the B row, then per tile row broadcast A's element and multiply-add.
+ * `aRow(r)` gives row r's broadcast A value.
+ */
+function kStep(f: FunctionBuilder, t: GemmTile, relaxed: boolean, aRow: (r: number) => Code): Code {
   const acc = (r: number, h: number) => `c${r}${h}`;
-  for (let r = 0; r < MR; r++) f.locals('v128', acc(r, 0), acc(r, 1));
-  f.locals('v128', 'b0', 'b1', 'a');
-  f.locals('i32', 'apEnd');
   const fma = (a: Code, b: Code, c: Code): Code => (relaxed ? f32x4Madd(a, b, c) : f32x4Add(f32x4Mul(a, b), c));
-  // Unrolling in k does not pay: TurboFan hoists every load of the unrolled body to the top and spills.
-  const step: Code[] = [];
-  for (let u = 0; u < UNROLL; u++) {
-    step.push(f.set('b0', v128Load(f.get('bp'), u * NR * 4)));
-    step.push(f.set('b1', v128Load(f.get('bp'), u * NR * 4 + 16)));
-    for (let r = 0; r < MR; r++) {
-      step.push(f.set('a', v128Load32Splat(f.get('ap'), u * MR * 4 + r * 4)));
-      step.push(f.set(acc(r, 0), fma(f.get('a'), f.get('b0'), f.get(acc(r, 0)))));
-      step.push(f.set(acc(r, 1), fma(f.get('a'), f.get('b1'), f.get(acc(r, 1)))));
-    }
+  const step: Code[] = range(t.nv).map((h) => f.set(`b${h}`, v128Load(f.get('bp'), 16 * h)));
+  for (let r = 0; r < t.mr; r++) {
+    step.push(f.set('a', aRow(r)));
+    for (let h = 0; h < t.nv; h++) step.push(f.set(acc(r, h), fma(f.get('a'), f.get(`b${h}`), f.get(acc(r, h)))));
   }
-  step.push(f.inc('ap', i32(UNROLL * MR * 4)), f.inc('bp', i32(UNROLL * NR * 4)));
-  const update = tileUpdate(f, acc);
-  // A do-while over the A panel pointer (kcp >= 4 always): the loop costs two adds, a compare and a branch.
+  return step;
+}
+
+function declareTileLocals(f: FunctionBuilder, t: GemmTile): (r: number, h: number) => string {
+  const acc = (r: number, h: number) => `c${r}${h}`;
+  for (let r = 0; r < t.mr; r++) f.locals('v128', ...range(t.nv).map((h) => acc(r, h)));
+  f.locals('v128', ...range(t.nv).map((h) => `b${h}`), 'a', 'av');
+  return acc;
+}
+
+/** The micro-kernel over a packed A panel (MR floats per k) and a packed B panel (NR floats per k), kc >= 1 steps. */
+function microKernel(t: GemmTile, relaxed: boolean): { fn: FunctionBuilder; body: Code } {
+  const f = new FunctionBuilder({ ap: 'i32', bp: 'i32', cp: 'i32', kc: 'i32', ldc4: 'i32', accumulate: 'i32' });
+  const acc = declareTileLocals(f, t);
+  f.locals('i32', 'apEnd');
+  // Rows 0-3 by shuffles of one load: pure shuffles are scheduled next to their use, loads are not (see GemmTile).
+  const lane = (r: number): Code => shuffle(f.get('av'), f.get('av'), [r, r, r, r]);
+  const aRow = (r: number): Code => (t.shuffleA && r < 4 ? lane(r) : v128Load32Splat(f.get('ap'), r * 4));
+  const step: Code = [
+    t.shuffleA ? f.set('av', v128Load(f.get('ap'))) : [],
+    kStep(f, t, relaxed, aRow),
+    f.inc('ap', i32(t.mr * 4)),
+    f.inc('bp', i32(t.nv * 16)),
+  ];
+  // A do-while over the A panel pointer (kc >= 1 always): the loop costs two adds, a compare and a branch.
   const loop: Code = [
-    f.set('apEnd', add(f.get('ap'), mul(f.get('kcp'), i32(MR * 4)))),
+    f.set('apEnd', add(f.get('ap'), mul(f.get('kc'), i32(t.mr * 4)))),
     op.loop, blockVoid,
     step,
     ltU(f.get('ap'), f.get('apEnd')), op.brIf, 0,
     op.end,
   ];
-  return { fn: f, body: [loop, update] };
+  return { fn: f, body: [loop, tileUpdate(f, t, acc)] };
 }
 
 /**
- * The same micro-kernel reading A in place: a row-major A (unit column stride) needs no packing, because its MR
- * rows are MR sequential streams the prefetcher follows as well as it follows one packed panel. Rows are `lda4`
- * bytes apart; the loop runs exactly `kc` steps (A has no zero padding in k; the packed B panels do).
+ * The same micro-kernel reading a row-major A (unit column stride) in place: its MR rows are MR sequential
+ * streams the prefetcher follows as well as it follows one packed panel, so A needs no packing. Rows are `lda4`
+ * bytes apart; the loop runs `kc` steps.
  */
-function microKernelRowMajorA(relaxed: boolean): { fn: FunctionBuilder; body: Code } {
+function microKernelInPlaceA(t: GemmTile, relaxed: boolean): { fn: FunctionBuilder; body: Code } {
   const f = new FunctionBuilder({ ap: 'i32', lda4: 'i32', bp: 'i32', cp: 'i32', kc: 'i32', ldc4: 'i32', accumulate: 'i32' });
-  const acc = (r: number, h: number) => `c${r}${h}`;
-  for (let r = 0; r < MR; r++) f.locals('v128', acc(r, 0), acc(r, 1));
-  f.locals('v128', 'b0', 'b1', 'a');
-  f.locals('i32', 'apEnd', 'p1', 'p2', 'p3');
-  const fma = (a: Code, b: Code, c: Code): Code => (relaxed ? f32x4Madd(a, b, c) : f32x4Add(f32x4Mul(a, b), c));
-  const rowPtr = ['ap', 'p1', 'p2', 'p3'];
-  const step: Code[] = [f.set('b0', v128Load(f.get('bp'))), f.set('b1', v128Load(f.get('bp'), 16))];
-  for (let r = 0; r < MR; r++) {
-    step.push(f.set('a', v128Load32Splat(f.get(rowPtr[r]))));
-    step.push(f.set(acc(r, 0), fma(f.get('a'), f.get('b0'), f.get(acc(r, 0)))));
-    step.push(f.set(acc(r, 1), fma(f.get('a'), f.get('b1'), f.get(acc(r, 1)))));
-  }
-  for (const ptr of rowPtr) step.push(f.inc(ptr, i32(4)));
-  step.push(f.inc('bp', i32(NR * 4)));
+  const acc = declareTileLocals(f, t);
+  const rowPtr = ['ap', ...range(t.mr - 1).map((r) => `p${r + 1}`)];
+  f.locals('i32', 'apEnd', ...rowPtr.slice(1));
+  const step: Code = [
+    kStep(f, t, relaxed, (r) => v128Load32Splat(f.get(rowPtr[r]))),
+    rowPtr.map((ptr) => f.inc(ptr, i32(4))),
+    f.inc('bp', i32(t.nv * 16)),
+  ];
   const body: Code = [
-    f.set('p1', add(f.get('ap'), f.get('lda4'))),
-    f.set('p2', add(f.get('p1'), f.get('lda4'))),
-    f.set('p3', add(f.get('p2'), f.get('lda4'))),
+    range(t.mr - 1).map((r) => f.set(rowPtr[r + 1], add(f.get(rowPtr[r]), f.get('lda4')))),
     f.set('apEnd', add(f.get('ap'), mul(f.get('kc'), i32(4)))),
     op.loop, blockVoid,
     step,
     ltU(f.get('ap'), f.get('apEnd')), op.brIf, 0,
     op.end,
-    tileUpdate(f, acc),
+    tileUpdate(f, t, acc),
   ];
   return { fn: f, body };
 }
 
 /**
- * Pack op(A)[i0 : i0 + mc, p0 : p0 + kc] into MR-row panels: dst[panel][p][r], zero beyond mc rows and kc.
- * Panels are `kcp * MR` floats apart.
+ * Pack op(A)[i0 : i0 + mc, p0 : p0 + kc] into MR-row panels: dst[panel][p][r], zero beyond mc rows.
+ * Panels are `kc * MR` floats apart.
  */
-function packA(): { fn: FunctionBuilder; body: Code } {
-  const f = new FunctionBuilder({ src: 'i32', rs: 'i32', cs: 'i32', i0: 'i32', mc: 'i32', p0: 'i32', kc: 'i32', kcp: 'i32', dst: 'i32' });
-  f.locals('i32', 'ir', 'p', 's', 'd', 't', 'rs4', 'cs4', 'full', 'kc4');
+function packA(t: GemmTile): { fn: FunctionBuilder; body: Code } {
+  const MR = t.mr;
+  const f = new FunctionBuilder({ src: 'i32', rs: 'i32', cs: 'i32', i0: 'i32', mc: 'i32', p0: 'i32', kc: 'i32', dst: 'i32' });
+  f.locals('i32', 'ir', 'p', 's', 'd', 'q', 'rs4', 'cs4', 'full', 'kc4');
   f.locals('v128', 'v0', 'v1', 'v2', 'v3', 't0', 't1', 't2', 't3');
   const g = (n: string) => f.get(n);
-  // One scalar k step of a panel: 4 rows, rs4 bytes apart, from s to d.
+  const rowAt = (r: number): Code => (r === 0 ? g('s') : add(g('s'), mul(g('rs4'), i32(r))));
+  // One scalar k step of a panel: MR rows, rs4 bytes apart, from s to d.
   const scalarStep: Code = [
-    f.set('t', g('s')),
-    [0, 1, 2, 3].map((r) => [f32Store(g('d'), f32Load(g('t')), r * 4), f.inc('t', g('rs4'))]),
+    f.set('q', g('s')),
+    range(MR).map((r) => [f32Store(g('d'), f32Load(g('q')), r * 4), f.inc('q', g('rs4'))]),
     f.inc('s', g('cs4')),
-    f.inc('d', i32(16)),
+    f.inc('d', i32(MR * 4)),
+  ];
+  // Transposed A (rs = 1): a panel's MR rows are adjacent floats at each k.
+  const adjacentRows: Code = [
+    range(MR >> 2).map((v) => v128Store(g('d'), v128Load(g('s'), 16 * v), 16 * v)),
+    range(MR & 3).map((r) => f32Store(g('d'), f32Load(g('s'), 4 * ((MR & ~3) + r)), 4 * ((MR & ~3) + r))),
+    f.inc('s', g('cs4')),
+    f.inc('d', i32(MR * 4)),
+  ];
+  // Row-major A (cs = 1): four k steps at a time as one vector per row; groups of four rows are transposed in
+  // registers, the rest stored lane by lane.
+  const fourSteps: Code = [
+    range(MR >> 2).map((grp) => [
+      range(4).map((r) => f.set(`v${r}`, v128Load(rowAt(4 * grp + r)))),
+      storeTransposed4(f, g('d'), MR * 4, 16 * grp),
+    ]),
+    range(MR & 3).map((i) => {
+      const r = (MR & ~3) + i;
+      return [f.set('v0', v128Load(rowAt(r))), range(4).map((q) => f32Store(g('d'), extractLane(g('v0'), q), q * MR * 4 + r * 4))];
+    }),
+    f.inc('s', i32(16)),
+    f.inc('d', i32(4 * MR * 4)),
   ];
   const fullPanel: Code = [
     f.set('s', add(g('src'), mul(add(mul(add(g('i0'), g('ir')), g('rs')), mul(g('p0'), g('cs'))), i32(4)))),
-    f.set('d', add(g('dst'), mul(mul(g('ir'), g('kcp')), i32(4)))),
-    // Transposed A (rs = 1): the 4 rows of a panel are adjacent in memory, one vector load per k.
+    f.set('d', add(g('dst'), mul(mul(g('ir'), g('kc')), i32(4)))),
     eq(g('rs'), i32(1)),
-    op.if, 0x40,
-    f.forRange('p', i32(0), g('kc'), i32(1), [
-      v128Store(g('d'), v128Load(g('s'))),
-      f.inc('s', g('cs4')),
-      f.inc('d', i32(16)),
-    ]),
+    op.if, blockVoid,
+    f.forRange('p', i32(0), g('kc'), i32(1), adjacentRows),
     op.else,
-    // Row-major A (cs = 1): four k steps at a time as one vector per row, transposed in registers.
     eq(g('cs'), i32(1)),
-    op.if, 0x40,
-    f.forRange('p', i32(0), g('kc4'), i32(4), [
-      [0, 1, 2, 3].map((r) => f.set(`v${r}`, v128Load(r === 0 ? g('s') : add(g('s'), mul(g('rs4'), i32(r)))))),
-      storeTransposed4(f, g('d'), 16, 0),
-      f.inc('s', i32(16)),
-      f.inc('d', i32(64)),
-    ]),
+    op.if, blockVoid,
+    f.forRange('p', i32(0), g('kc4'), i32(4), fourSteps),
     f.forRange('p', g('kc4'), g('kc'), i32(1), scalarStep),
     op.else,
     f.forRange('p', i32(0), g('kc'), i32(1), scalarStep),
     op.end,
     op.end,
-    f.forRange('p', g('kc'), g('kcp'), i32(1), [v128Store(g('d'), v128Zero), f.inc('d', i32(16))]),
   ];
   const edgePanel: Code = [
     f.set('ir', g('full')),
-    f.set('d', add(g('dst'), mul(mul(g('ir'), g('kcp')), i32(4)))),
-    f.forRange('p', i32(0), g('kcp'), i32(1), [
-      [0, 1, 2, 3].map((r) =>
+    f.set('d', add(g('dst'), mul(mul(g('ir'), g('kc')), i32(4)))),
+    f.forRange('p', i32(0), g('kc'), i32(1), [
+      range(MR).map((r) =>
         f32Store(
           g('d'),
           ifElse(
             'f32',
-            and(ltS(add(g('ir'), i32(r)), g('mc')), ltS(g('p'), g('kc'))),
+            ltS(add(g('ir'), i32(r)), g('mc')),
             f32Load(add(g('src'), mul(add(mul(add(add(g('i0'), g('ir')), i32(r)), g('rs')), mul(add(g('p0'), g('p')), g('cs'))), i32(4)))),
             f32(0),
           ),
           r * 4,
         ),
       ),
-      f.inc('d', i32(16)),
+      f.inc('d', i32(MR * 4)),
     ]),
   ];
   return {
@@ -223,86 +277,81 @@ function packA(): { fn: FunctionBuilder; body: Code } {
       f.set('rs4', mul(g('rs'), i32(4))),
       f.set('cs4', mul(g('cs'), i32(4))),
       f.set('kc4', and(g('kc'), i32(-4))),
-      f.set('full', and(g('mc'), i32(-MR))),
+      // The largest multiple of MR not above mc (MR need not be a power of two).
+      f.set('full', sub(g('mc'), [g('mc'), i32(MR), op.i32RemU])),
       f.forRange('ir', i32(0), g('full'), i32(MR), fullPanel),
-      ltS(g('full'), g('mc')),
-      op.if, 0x40, edgePanel, op.end,
+      when(ltS(g('full'), g('mc')), edgePanel),
     ],
   };
 }
 
 /**
- * Pack op(B)[p0 : p0 + kc, j0 : j0 + nc] into NR-column panels: dst[panel][p][c], zero beyond nc columns and kc.
+ * Pack op(B)[p0 : p0 + kc, j0 : j0 + nc] into NR-column panels: dst[panel][p][c], zero beyond nc columns.
  */
-function packB(): { fn: FunctionBuilder; body: Code } {
-  const f = new FunctionBuilder({ src: 'i32', rs: 'i32', cs: 'i32', j0: 'i32', nc: 'i32', p0: 'i32', kc: 'i32', kcp: 'i32', dst: 'i32' });
-  f.locals('i32', 'jr', 'p', 's', 'd', 't', 'rs4', 'cs4', 'full', 'kc4');
+function packB(t: GemmTile): { fn: FunctionBuilder; body: Code } {
+  const NR = 4 * t.nv;
+  const f = new FunctionBuilder({ src: 'i32', rs: 'i32', cs: 'i32', j0: 'i32', nc: 'i32', p0: 'i32', kc: 'i32', dst: 'i32' });
+  f.locals('i32', 'jr', 'p', 's', 'd', 'q', 'rs4', 'cs4', 'full', 'kc4');
   f.locals('v128', 'v0', 'v1', 'v2', 'v3', 't0', 't1', 't2', 't3');
   const g = (n: string) => f.get(n);
-  const cols = [0, 1, 2, 3, 4, 5, 6, 7];
-  // One scalar k step of a panel: 8 columns, cs4 bytes apart, from s to d.
+  const cols = range(NR);
+  // One scalar k step of a panel: NR columns, cs4 bytes apart, from s to d.
   const scalarStep: Code = [
-    f.set('t', g('s')),
-    cols.map((c) => [f32Store(g('d'), f32Load(g('t')), c * 4), f.inc('t', g('cs4'))]),
+    f.set('q', g('s')),
+    cols.map((c) => [f32Store(g('d'), f32Load(g('q')), c * 4), f.inc('q', g('cs4'))]),
     f.inc('s', g('rs4')),
-    f.inc('d', i32(32)),
+    f.inc('d', i32(NR * 4)),
   ];
-  // Transposed B (rs = 1, each column contiguous in k): four k steps of 8 columns as two 4x4 transposes.
+  // Transposed B (rs = 1, each column contiguous in k): four k steps of NR columns as NR / 4 4x4 transposes.
   const columnAt = (c: number): Code => (c === 0 ? g('s') : add(g('s'), mul(g('cs4'), i32(c))));
   const transposedSteps: Code = [
     f.forRange('p', i32(0), g('kc4'), i32(4), [
-      [0, 1, 2, 3].map((c) => f.set(`v${c}`, v128Load(columnAt(c)))),
-      storeTransposed4(f, g('d'), 32, 0),
-      [0, 1, 2, 3].map((c) => f.set(`v${c}`, v128Load(columnAt(c + 4)))),
-      storeTransposed4(f, g('d'), 32, 16),
+      range(t.nv).map((v) => [
+        range(4).map((c) => f.set(`v${c}`, v128Load(columnAt(4 * v + c)))),
+        storeTransposed4(f, g('d'), NR * 4, 16 * v),
+      ]),
       f.inc('s', i32(16)),
-      f.inc('d', i32(128)),
+      f.inc('d', i32(4 * NR * 4)),
     ]),
     f.forRange('p', g('kc4'), g('kc'), i32(1), scalarStep),
   ];
   const fullPanel: Code = [
     f.set('s', add(g('src'), mul(add(mul(g('p0'), g('rs')), mul(add(g('j0'), g('jr')), g('cs'))), i32(4)))),
-    f.set('d', add(g('dst'), mul(mul(g('jr'), g('kcp')), i32(4)))),
-    // Untransposed B (cs = 1): a panel row is 8 adjacent floats, two vector loads per k.
+    f.set('d', add(g('dst'), mul(mul(g('jr'), g('kc')), i32(4)))),
+    // Untransposed B (cs = 1): a panel row is NR adjacent floats, NR / 4 vector loads per k.
     eq(g('cs'), i32(1)),
-    op.if, 0x40,
+    op.if, blockVoid,
     f.forRange('p', i32(0), g('kc'), i32(1), [
-      v128Store(g('d'), v128Load(g('s'))),
-      v128Store(g('d'), v128Load(g('s'), 16), 16),
+      range(t.nv).map((v) => v128Store(g('d'), v128Load(g('s'), 16 * v), 16 * v)),
       f.inc('s', g('rs4')),
-      f.inc('d', i32(32)),
+      f.inc('d', i32(NR * 4)),
     ]),
     op.else,
     eq(g('rs'), i32(1)),
-    op.if, 0x40,
+    op.if, blockVoid,
     transposedSteps,
     op.else,
     f.forRange('p', i32(0), g('kc'), i32(1), scalarStep),
     op.end,
     op.end,
-    f.forRange('p', g('kc'), g('kcp'), i32(1), [
-      v128Store(g('d'), v128Zero),
-      v128Store(g('d'), v128Zero, 16),
-      f.inc('d', i32(32)),
-    ]),
   ];
   const edgePanel: Code = [
     f.set('jr', g('full')),
-    f.set('d', add(g('dst'), mul(mul(g('jr'), g('kcp')), i32(4)))),
-    f.forRange('p', i32(0), g('kcp'), i32(1), [
+    f.set('d', add(g('dst'), mul(mul(g('jr'), g('kc')), i32(4)))),
+    f.forRange('p', i32(0), g('kc'), i32(1), [
       cols.map((c) =>
         f32Store(
           g('d'),
           ifElse(
             'f32',
-            and(ltS(add(g('jr'), i32(c)), g('nc')), ltS(g('p'), g('kc'))),
+            ltS(add(g('jr'), i32(c)), g('nc')),
             f32Load(add(g('src'), mul(add(mul(add(g('p0'), g('p')), g('rs')), mul(add(add(g('j0'), g('jr')), i32(c)), g('cs'))), i32(4)))),
             f32(0),
           ),
           c * 4,
         ),
       ),
-      f.inc('d', i32(32)),
+      f.inc('d', i32(NR * 4)),
     ]),
   ];
   return {
@@ -313,9 +362,30 @@ function packB(): { fn: FunctionBuilder; body: Code } {
       f.set('kc4', and(g('kc'), i32(-4))),
       f.set('full', and(g('nc'), i32(-NR))),
       f.forRange('jr', i32(0), g('full'), i32(NR), fullPanel),
-      ltS(g('full'), g('nc')),
-      op.if, 0x40, edgePanel, op.end,
+      when(ltS(g('full'), g('nc')), edgePanel),
     ],
+  };
+}
+
+/**
+ * Copy the inside (rows x cols) of an edge tile computed at src (NR floats a row) to C at dst (rows ldc4 bytes
+ * apart): stored by the first k block, added by the later ones, like a whole tile.
+ */
+function edgeCopy(t: GemmTile): { fn: FunctionBuilder; body: Code } {
+  const NR = 4 * t.nv;
+  const f = new FunctionBuilder({ src: 'i32', dst: 'i32', rows: 'i32', cols: 'i32', ldc4: 'i32', accumulate: 'i32' });
+  f.locals('i32', 'r', 'c', 's', 'd');
+  const g = (n: string) => f.get(n);
+  const at = (base: string) => add(g(base), mul(g('c'), i32(4)));
+  return {
+    fn: f,
+    body: f.forRange('r', i32(0), g('rows'), i32(1), [
+      f.set('s', add(g('src'), mul(g('r'), i32(NR * 4)))),
+      f.set('d', add(g('dst'), mul(g('r'), g('ldc4')))),
+      f.forRange('c', i32(0), g('cols'), i32(1),
+        f32Store(at('d'), ifElse('f32', g('accumulate'), [f32Load(at('d')), f32Load(at('s')), op.f32Add], f32Load(at('s')))),
+      ),
+    ]),
   };
 }
 
@@ -325,45 +395,67 @@ export const GEMM_PARAMS = [
   'k', 'rsA', 'csA', 'rsB', 'csB', 'ldc', 'i0', 'i1', 'j0', 'j1', 'packA', 'packB',
 ] as const;
 
-function driver(kernelIndex: number, rowMajorKernelIndex: number, packAIndex: number, packBIndex: number): { fn: FunctionBuilder; body: Code } {
+interface FunctionIndices {
+  readonly kernel: number;
+  /** -1 when the tile does not read A in place. */
+  readonly kernelInPlace: number;
+  readonly packA: number;
+  readonly packB: number;
+  readonly edgeCopy: number;
+}
+
+function driver(t: GemmTile, fi: FunctionIndices): { fn: FunctionBuilder; body: Code } {
+  const MR = t.mr;
+  const NR = 4 * t.nv;
+  const { mc: MC, nc: NC } = blocking(t);
+  const { bBytes } = packLayout(t);
   const f = new FunctionBuilder(Object.fromEntries(GEMM_PARAMS.map((p) => [p, 'i32' as const])));
-  f.locals('i32', 'bi', 'jc', 'pc', 'ic', 'jr', 'ir', 'nc', 'kc', 'kcp', 'mc', 'aB', 'bB', 'cB', 'ldc4', 'full', 'lda4');
+  f.locals('i32', 'bi', 'jc', 'pc', 'ic', 'jr', 'ir', 'nc', 'kc', 'mc', 'aB', 'bB', 'cB', 'ldc4', 'lda4');
+  f.locals('i32', 'inPlace', 'full', 'rows', 'cols', 'whole', 'cp', 'bp', 'edge', 'accumulate');
   const g = (n: string) => f.get(n);
-  const cTile = (ir: Code): Code => add(g('cB'), mul(add(mul(add(g('ic'), ir), g('ldc')), add(g('jc'), g('jr'))), i32(4)));
-  const bPanel = add(g('packB'), mul(mul(g('jr'), g('kcp')), i32(4)));
-  const accumulate: Code = [g('pc'), i32(0), op.i32GtS];
-  const tiles = f.forRange('jr', i32(0), g('nc'), i32(NR),
-    f.forRange('ir', i32(0), g('mc'), i32(MR),
-      call(kernelIndex, add(g('packA'), mul(mul(g('ir'), g('kcp')), i32(4))), bPanel, cTile(g('ir')), g('kcp'), g('ldc4'), accumulate),
-    ),
-  );
-  // Row-major A: full MR-row panels straight from A; only the last, partial panel (if any) is packed, at packA.
-  const rowMajorTiles = f.forRange('jr', i32(0), g('nc'), i32(NR), [
-    f.forRange('ir', i32(0), g('full'), i32(MR),
-      call(rowMajorKernelIndex,
-        add(g('aB'), mul(add(mul(add(g('ic'), g('ir')), g('rsA')), g('pc')), i32(4))),
-        g('lda4'), bPanel, cTile(g('ir')), g('kc'), g('ldc4'), accumulate,
-      ),
-    ),
-    [ltS(g('full'), g('mc')), op.if, blockVoid,
-      call(kernelIndex, g('packA'), bPanel, cTile(g('full')), g('kcp'), g('ldc4'), accumulate),
-    op.end],
+  // A tile that sticks out of C is computed into the edge buffer (NR floats a row, stored, not accumulated).
+  const target = ifElse('i32', g('whole'), g('cp'), g('edge'));
+  const targetLd = ifElse('i32', g('whole'), g('ldc4'), i32(NR * 4));
+  const targetAcc = [g('whole'), g('accumulate'), op.i32And];
+  const packedPanel = ifElse('i32', g('inPlace'), g('packA'), add(g('packA'), mul(mul(g('ir'), g('kc')), i32(4))));
+  const runKernel: Code =
+    fi.kernelInPlace < 0
+      ? call(fi.kernel, packedPanel, g('bp'), target, g('kc'), targetLd, targetAcc)
+      : [
+          [g('inPlace'), eq(g('rows'), i32(MR)), op.i32And],
+          op.if, blockVoid,
+          call(fi.kernelInPlace, add(g('aB'), mul(add(mul(add(g('ic'), g('ir')), g('rsA')), g('pc')), i32(4))), g('lda4'), g('bp'), target, g('kc'), targetLd, targetAcc),
+          op.else,
+          call(fi.kernel, packedPanel, g('bp'), target, g('kc'), targetLd, targetAcc),
+          op.end,
+        ];
+  const tiles = f.forRange('jr', i32(0), g('nc'), i32(NR), [
+    f.set('cols', minS(sub(g('nc'), g('jr')), i32(NR))),
+    f.set('bp', add(g('packB'), mul(mul(g('jr'), g('kc')), i32(4)))),
+    f.forRange('ir', i32(0), g('mc'), i32(MR), [
+      f.set('rows', minS(sub(g('mc'), g('ir')), i32(MR))),
+      f.set('cp', add(g('cB'), mul(add(mul(add(g('ic'), g('ir')), g('ldc')), add(g('jc'), g('jr'))), i32(4)))),
+      f.set('whole', [eq(g('rows'), i32(MR)), eq(g('cols'), i32(NR)), op.i32And]),
+      runKernel,
+      when(eq(g('whole'), i32(0)), call(fi.edgeCopy, g('edge'), g('cp'), g('rows'), g('cols'), g('ldc4'), g('accumulate'))),
+    ]),
   ]);
-  const block: Code = [
-    [eq(g('csA'), i32(1)), op.if, blockVoid,
-      f.set('full', and(g('mc'), i32(-MR))),
-      [ltS(g('full'), g('mc')), op.if, blockVoid,
-        call(packAIndex, g('aB'), g('rsA'), g('csA'), add(g('ic'), g('full')), sub(g('mc'), g('full')), g('pc'), g('kc'), g('kcp'), g('packA')),
-      op.end],
-      rowMajorTiles,
+  // In place, only the last, partial panel of A (if any) is packed, at packA; otherwise the whole block is.
+  const packBlockOfA: Code = [
+    g('inPlace'),
+    op.if, blockVoid,
+    f.set('full', sub(g('mc'), [g('mc'), i32(MR), op.i32RemU])),
+    when(ltS(g('full'), g('mc')),
+      call(fi.packA, g('aB'), g('rsA'), g('csA'), add(g('ic'), g('full')), sub(g('mc'), g('full')), g('pc'), g('kc'), g('packA'))),
     op.else,
-      call(packAIndex, g('aB'), g('rsA'), g('csA'), g('ic'), g('mc'), g('pc'), g('kc'), g('kcp'), g('packA')),
-      tiles,
-    op.end],
+    call(fi.packA, g('aB'), g('rsA'), g('csA'), g('ic'), g('mc'), g('pc'), g('kc'), g('packA')),
+    op.end,
   ];
   const body: Code = [
     f.set('ldc4', mul(g('ldc'), i32(4))),
     f.set('lda4', mul(g('rsA'), i32(4))),
+    f.set('edge', add(g('packB'), i32(bBytes))),
+    f.set('inPlace', fi.kernelInPlace < 0 ? i32(0) : eq(g('csA'), i32(1))),
     f.forRange('bi', g('batch0'), g('batch1'), i32(1), [
       f.set('aB', add(g('a'), mul(g('bi'), g('strideA')))),
       f.set('bB', add(g('b'), mul(g('bi'), g('strideB')))),
@@ -372,11 +464,12 @@ function driver(kernelIndex: number, rowMajorKernelIndex: number, packAIndex: nu
         f.set('nc', minS(sub(g('j1'), g('jc')), i32(NC))),
         f.forRange('pc', i32(0), g('k'), i32(KC), [
           f.set('kc', minS(sub(g('k'), g('pc')), i32(KC))),
-          f.set('kcp', roundUp4(g('kc'))),
-          call(packBIndex, g('bB'), g('rsB'), g('csB'), g('jc'), g('nc'), g('pc'), g('kc'), g('kcp'), g('packB')),
+          f.set('accumulate', [g('pc'), i32(0), op.i32GtS]),
+          call(fi.packB, g('bB'), g('rsB'), g('csB'), g('jc'), g('nc'), g('pc'), g('kc'), g('packB')),
           f.forRange('ic', g('i0'), g('i1'), i32(MC), [
             f.set('mc', minS(sub(g('i1'), g('ic')), i32(MC))),
-            block,
+            packBlockOfA,
+            tiles,
           ]),
         ]),
       ]),
@@ -387,6 +480,7 @@ function driver(kernelIndex: number, rowMajorKernelIndex: number, packAIndex: nu
 
 /** Bytes of the GEMM module, importing its memory as env.memory. Exports `gemm`. */
 export function buildGemmModule(options: GemmModuleOptions): Uint8Array<ArrayBuffer> {
+  const t = options.tile ?? gemmTile(options.relaxedSimd);
   const m = new ModuleBuilder().importMemory({
     module: 'env',
     name: 'memory',
@@ -394,19 +488,16 @@ export function buildGemmModule(options: GemmModuleOptions): Uint8Array<ArrayBuf
     maximumPages: options.maximumPages,
     shared: options.sharedMemory,
   });
-  const k = microKernel(options.relaxedSimd);
-  const kernelIndex = m.addFunction('kernel', k.fn, k.body);
-  const kr = microKernelRowMajorA(options.relaxedSimd);
-  const rowMajorKernelIndex = m.addFunction('kernelRowMajorA', kr.fn, kr.body);
-  const pa = packA();
-  const packAIndex = m.addFunction('packA', pa.fn, pa.body);
-  const pb = packB();
-  const packBIndex = m.addFunction('packB', pb.fn, pb.body);
-  const d = driver(kernelIndex, rowMajorKernelIndex, packAIndex, packBIndex);
-  m.addFunction('gemm', d.fn, d.body);
+  const addFn = (name: string, built: { fn: FunctionBuilder; body: Code }) => m.addFunction(name, built.fn, built.body);
+  const kernel = addFn('kernel', microKernel(t, options.relaxedSimd));
+  const kernelInPlace = t.inPlaceA ? addFn('kernelInPlaceA', microKernelInPlaceA(t, options.relaxedSimd)) : -1;
+  const fi: FunctionIndices = {
+    kernel,
+    kernelInPlace,
+    packA: addFn('packA', packA(t)),
+    packB: addFn('packB', packB(t)),
+    edgeCopy: addFn('edgeCopy', edgeCopy(t)),
+  };
+  addFn('gemm', driver(t, fi));
   return m.encode();
 }
-
-/** Bytes of the packing buffers one thread needs: an MC x KC block of A and a KC x NC block of B. */
-export const PACK_A_BYTES = MC * KC * 4;
-export const PACK_B_BYTES = KC * NC * 4;

@@ -1,8 +1,16 @@
 /**
- * Worker threads that run exports of one WebAssembly module on one shared memory, so that a call
- * can be split over cores and still return synchronously: the caller writes each worker's arguments into a
- * shared control array, wakes it with Atomics.notify, computes its own share, and blocks in Atomics.wait until
- * every worker has counted itself done. No message passing happens per call.
+ * Worker threads that run exports of WebAssembly modules on one shared memory, so that a call can be split over
+ * cores and still return synchronously: the caller writes each worker's arguments into a shared control array,
+ * wakes it with Atomics.notify, computes its own share, and waits until every worker has counted itself done. No
+ * message passing happens per call. Every module on a memory (the GEMM, the float32 kernels) shares one pool, so
+ * the machine runs one worker per extra core, not one per module.
+ *
+ * After a round, workers and the caller spin (poll the control array) for a few milliseconds before they block in
+ * Atomics.wait, as OpenMP runtimes and OpenBLAS do (KMP_BLOCKTIME, GOMP_SPINCOUNT). Kernels come in bursts, and
+ * waking a blocked thread costs 20-50 us. Worse, on the 2-vCPU VM measured here a worker woken after 10 ms asleep
+ * ran on the caller's own vCPU about half the time (its CPU read from /proc/thread-self/stat), so the two threads
+ * shared one core until the load balancer moved one: GEMM n = 512 took 4.8 ms instead of 2.6 when each call came
+ * 10 ms after the last. FORMERS_WASM_SPIN_MS (default 5; 0 blocks at once) sets how long they spin.
  *
  * Workers are unref'd, so they never keep a Node process alive, and they are reused for every call.
  */
@@ -16,6 +24,9 @@ interface WorkerLike {
 type WorkerThreads = {
   Worker: new (code: string, options: { eval: true; workerData: unknown; name?: string }) => WorkerLike;
 };
+
+/** How long threads spin after a round before they block (ms); see the file comment. */
+export const DEFAULT_SPIN_MS = 5;
 
 // Control array layout (Int32): [DONE] workers finished this round, [ERROR] a worker failed, [NEXT] the next
 // unclaimed chunk, [SEQ] the round number workers wait on, [READY + w] worker w instantiated (1) or failed (-1);
@@ -77,12 +88,14 @@ export function chunkRange(split: Split, c: number): [number, number] {
  */
 const WORKER_SOURCE = `
 const { workerData } = require('node:worker_threads');
-const { module, memory, control, thread, C, exportNames } = workerData;
+const { modules, memory, control, thread, C, spinMs } = workerData;
 const ctl = new Int32Array(control);
 let fns = null;
 try {
-  const exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
-  fns = exportNames.map((name) => exports[name]);
+  fns = modules.flatMap(({ module, exportNames }) => {
+    const exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
+    return exportNames.map((name) => exports[name]);
+  });
   Atomics.store(ctl, C.READY + thread - 1, 1);
 } catch (e) {
   Atomics.store(ctl, C.READY + thread - 1, -1);
@@ -90,6 +103,11 @@ try {
 Atomics.notify(ctl, C.READY + thread - 1);
 let seen = 0;
 for (;;) {
+  // Spin a while for the next round (a clock read every 256 polls), then block.
+  if (spinMs > 0 && Atomics.load(ctl, C.SEQ) === seen) {
+    const until = performance.now() + spinMs;
+    for (let i = 1; Atomics.load(ctl, C.SEQ) === seen; i++) if ((i & 255) === 0 && performance.now() > until) break;
+  }
   Atomics.wait(ctl, C.SEQ, seen);
   if (Atomics.load(ctl, C.STOP) !== 0) break;
   const seq = Atomics.load(ctl, C.SEQ);
@@ -118,13 +136,27 @@ for (;;) {
 }
 `;
 
+/** FORMERS_WASM_SPIN_MS when set (a number of milliseconds in [0, 1000]), else DEFAULT_SPIN_MS. */
+export function defaultSpinMs(): number {
+  const raw = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.FORMERS_WASM_SPIN_MS;
+  if (raw === undefined || raw === '') return DEFAULT_SPIN_MS;
+  const ms = Number(raw);
+  if (!(ms >= 0 && ms <= 1000)) throw new Error(`FORMERS_WASM_SPIN_MS: expected a number of milliseconds in [0, 1000]; got "${raw}"`);
+  return ms;
+}
+
+/** The pools of each memory, by worker count (see `WasmThreadPool.forMemory`). */
+const poolsByMemory = new WeakMap<WebAssembly.Memory, Map<number, WasmThreadPool>>();
+
 /**
- * Worker threads that run exports of one WebAssembly module on one shared memory (the GEMM's `gemm`, the float32
+ * Worker threads that run exports of WebAssembly modules on one shared memory (the GEMM's `gemm`, the float32
  * module's kernels), each round one export over the chunks of a split.
  */
 export class WasmThreadPool {
-  private readonly ctl: Int32Array;
+  private ctl: Int32Array;
   private readonly workers: WorkerLike[] = [];
+  private readonly modules: { module: WebAssembly.Module; exportNames: readonly string[] }[] = [];
+  private functionCount = 0;
   private seq = 0;
   private started = false;
   private failure: string | null = null;
@@ -133,17 +165,43 @@ export class WasmThreadPool {
   lastWaitMs = 0;
 
   /**
+   * The pool with `workerCount` workers that every module on `memory` shares, created on first use.
+   * `spinMs` (default FORMERS_WASM_SPIN_MS, else DEFAULT_SPIN_MS) applies when this call creates it.
+   */
+  static forMemory(memory: WebAssembly.Memory, workerCount: number, spinMs?: number): WasmThreadPool {
+    let pools = poolsByMemory.get(memory);
+    if (!pools) poolsByMemory.set(memory, (pools = new Map()));
+    let pool = pools.get(workerCount);
+    if (!pool || pool.failed === 'terminated') pools.set(workerCount, (pool = new WasmThreadPool(memory, workerCount, spinMs)));
+    return pool;
+  }
+
+  /**
    * @param workerCount workers besides the caller.
-   * @param exportNames the exports a round may call (by index); each takes only i32 arguments.
+   * @param spinMs how long threads spin after a round before they block (ms).
    */
   constructor(
-    private readonly module: WebAssembly.Module,
     private readonly memory: WebAssembly.Memory,
     readonly workerCount: number,
-    private readonly exportNames: readonly string[] = ['gemm'],
+    readonly spinMs: number = defaultSpinMs(),
   ) {
     if (workerCount > MAX_WORKERS) throw new Error(`WasmThreadPool: expected at most ${MAX_WORKERS} workers; got ${workerCount}`);
+    if (!(spinMs >= 0 && spinMs <= 1000)) throw new Error(`WasmThreadPool: expected spinMs in [0, 1000]; got ${spinMs}`);
     this.ctl = new Int32Array(new SharedArrayBuffer(4 * CONTROL_LENGTH));
+  }
+
+  /**
+   * Add a module whose exports `exportNames` (each taking only i32 arguments) rounds may call; returns the `fn`
+   * index of its first export (the rest follow in order). A pool whose workers already run restarts them on its
+   * next round, so that they instantiate the new module too.
+   */
+  register(module: WebAssembly.Module, exportNames: readonly string[]): number {
+    const base = this.functionCount;
+    this.modules.push({ module, exportNames });
+    this.functionCount += exportNames.length;
+    if (this.started && this.failure === null) this.stopWorkers();
+    this.started = false;
+    return base;
   }
 
   /** Why the pool cannot run (workers failed to start or to compute), else null. */
@@ -152,12 +210,16 @@ export class WasmThreadPool {
   }
 
   /**
-   * Run `gemm` over every chunk of `split`, on the workers and the calling thread (`runHere`), returning when all
-   * chunks are done. Thread t (0 = caller) uses packing buffers at pack.base + t * pack.bytes. Returns false, having
-   * computed nothing, when the pool is unusable; the caller then computes alone.
+   * Run export `fn` (an index from `register`) over every chunk of `split`, on the workers and the calling thread
+   * (`runHere`), returning when all chunks are done. Thread t (0 = caller) uses packing buffers at
+   * pack.base + t * pack.bytes. Returns false, having computed nothing, when the pool is unusable; the caller then
+   * computes alone.
    */
-  run(args: readonly number[], split: Split, pack: PackSlots | null, runHere: (args: number[]) => void, fn = 0): boolean {
+  run(args: readonly number[], split: Split, pack: PackSlots | null, runHere: (args: number[]) => void, fn: number): boolean {
     if (args.length > MAX_ARGS) throw new Error(`WasmThreadPool: expected at most ${MAX_ARGS} arguments; got ${args.length}`);
+    if (!(Number.isInteger(fn) && fn >= 0 && fn < this.functionCount)) {
+      throw new Error(`WasmThreadPool: expected fn to be a registered export index in [0, ${this.functionCount}); got ${fn}`);
+    }
     if (!this.start()) return false;
     const ctl = this.ctl;
     for (let i = 0; i < args.length; i++) ctl[ARGS + i] = args[i] | 0;
@@ -185,7 +247,12 @@ export class WasmThreadPool {
       error = e;
     }
     const t1 = performance.now();
-    // Every worker must count itself done before the memory is reused, even one that found no chunk left.
+    // Every worker must count itself done before the memory is reused, even one that found no chunk left: spin
+    // a while (a worker is usually a chunk's length behind), then block.
+    if (Atomics.load(ctl, DONE) < this.workerCount && this.spinMs > 0) {
+      const until = t1 + this.spinMs;
+      for (let i = 1; Atomics.load(ctl, DONE) < this.workerCount; i++) if ((i & 255) === 0 && performance.now() > until) break;
+    }
     for (let done = Atomics.load(ctl, DONE); done < this.workerCount; done = Atomics.load(ctl, DONE)) {
       Atomics.wait(ctl, DONE, done);
     }
@@ -202,18 +269,29 @@ export class WasmThreadPool {
 
   /** Stop the workers. The pool cannot be used afterwards. */
   terminate(): void {
+    this.stopWorkers();
+    this.failure ??= 'terminated';
+  }
+
+  private resetControl(): void {
+    this.ctl = new Int32Array(new SharedArrayBuffer(4 * CONTROL_LENGTH));
+    this.seq = 0;
+  }
+
+  private stopWorkers(): void {
     Atomics.store(this.ctl, STOP, 1);
     Atomics.store(this.ctl, SEQ, ++this.seq);
     Atomics.notify(this.ctl, SEQ);
     for (const worker of this.workers) void worker.terminate().catch(() => {});
     this.workers.length = 0;
-    this.failure ??= 'terminated';
   }
 
   private start(): boolean {
     if (this.failure !== null) return false;
     if (this.started) return true;
     this.started = true;
+    // A fresh control array for the new workers: stopped ones may still be reading the old one.
+    if (this.seq > 0) this.resetControl();
     const wt = nodeBuiltin<WorkerThreads>('node:worker_threads');
     if (!wt) {
       this.failure = 'worker_threads is unavailable';
@@ -223,13 +301,13 @@ export class WasmThreadPool {
       for (let w = 0; w < this.workerCount; w++) {
         const worker = new wt.Worker(WORKER_SOURCE, {
           eval: true,
-          name: `formers-wasm-${this.exportNames[0]}-${w + 1}`,
+          name: `formers-wasm-${w + 1}`,
           workerData: {
-            module: this.module,
+            modules: this.modules,
             memory: this.memory,
             control: this.ctl.buffer,
             thread: w + 1,
-            exportNames: this.exportNames,
+            spinMs: this.spinMs,
             C: { DONE, ERROR, NEXT, SEQ, STOP, FN, NARGS, READY, ARGS, SPLIT },
           },
         });
