@@ -6,8 +6,15 @@
  *   pnpm bench [--quick] [--json FILE] [--md FILE] [--only NAME,...] [--engines NAME,...] [--no-torch]
  *   pnpm bench <suite> [args...]   a package's own suite: src/suites/<suite>.ts (attention, ssm, ...)
  *
- * Node engines are timed in interleaved rounds (one run of each engine per round), so that load from other
+ * Node engines are timed in interleaved rounds (one block of each engine per round), so that load from other
  * processes on the machine hits them alike. PyTorch runs in its own process afterwards.
+ *
+ * Each round's figure for an engine is the mean of a block of back-to-back runs after one untimed run, as
+ * torch.utils.benchmark's `blocked_autorange` does: what a model that calls the kernel over and over sees. A 10 ms
+ * pause comes before each engine's block, so that thread pools which spin after a run (onnxruntime's, formers'
+ * wasm workers: 5 ms) are idle again and do not take a core from the next engine. Without the untimed run, every
+ * timed run would be the first after a pause, when a woken worker thread can land on the busy core (see
+ * gpu-kernels/src/wasm/thread-pool.ts) and two threads run like one.
  */
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -66,7 +73,16 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
-/** Warm up each runner, then time interleaved rounds until `reps` runs or each engine's time budget is spent. */
+/** Runs per block: enough to fill about BLOCK_MS, at most MAX_BLOCK_RUNS. */
+const BLOCK_MS = 20;
+const MAX_BLOCK_RUNS = 50;
+/** Engines whose run takes longer than this get no untimed run before a block: a cold start is noise to them. */
+const UNTIMED_MAX_MS = 250;
+
+/**
+ * Warm up each runner, then time interleaved rounds until `reps` blocks or each engine's time budget is spent.
+ * Returns, per engine, one per-run time (ms) per round: the mean of that round's block.
+ */
 async function timeRunners(runners: Map<string, Runner>, quick: boolean, failed: Map<string, string>): Promise<Map<string, number[]>> {
   const warmup = quick ? 1 : 2;
   const reps = quick ? 5 : 15;
@@ -77,12 +93,16 @@ async function timeRunners(runners: Map<string, Runner>, quick: boolean, failed:
   // a single timed run instead of at least three.
   const slow = new Set<string>();
   const single = new Map<string, number>();
+  const blockRuns = new Map<string, number>();
+  const untimed = new Set<string>();
   for (const [name, r] of runners) {
     try {
+      let last = 0;
       for (let i = 0; i < warmup; i++) {
         const t0 = performance.now();
         await r.run();
         const dt = performance.now() - t0;
+        last = dt;
         if (dt > 3 * budgetMs) {
           // Far too slow to repeat: the one run is the figure, and the report says so (1 run).
           slow.add(name);
@@ -92,6 +112,8 @@ async function timeRunners(runners: Map<string, Runner>, quick: boolean, failed:
         if (dt > budgetMs) slow.add(name);
         if (dt > budgetMs / 4) break;
       }
+      blockRuns.set(name, Math.max(1, Math.min(MAX_BLOCK_RUNS, Math.round(BLOCK_MS / Math.max(last, 1e-3)))));
+      if (last < UNTIMED_MAX_MS) untimed.add(name);
       times.set(name, single.has(name) ? [single.get(name)!] : []);
     } catch (e) {
       failed.set(name, `failed: ${e instanceof Error ? e.message : String(e)}`);
@@ -103,12 +125,13 @@ async function timeRunners(runners: Map<string, Runner>, quick: boolean, failed:
     for (const [name, r] of runners) {
       if (single.has(name)) continue;
       if (round >= (slow.has(name) ? 1 : 3) && (spent.get(name) ?? 0) > budgetMs) continue;
-      // A pause between engines lets thread pools that spin after a run (onnxruntime's) go idle first.
       await new Promise((resolve) => setTimeout(resolve, 10));
+      if (untimed.has(name)) await r.run();
+      const runs = blockRuns.get(name)!;
       const t0 = performance.now();
-      await r.run();
+      for (let i = 0; i < runs; i++) await r.run();
       const dt = performance.now() - t0;
-      times.get(name)!.push(dt);
+      times.get(name)!.push(dt / runs);
       spent.set(name, (spent.get(name) ?? 0) + dt);
     }
   }
