@@ -10,18 +10,9 @@ import { GemmEngine } from '../src/wasm/gemm-engine.js';
 import { KC, TILE_FMA, TILE_MUL_ADD, blocking, gemmTile } from '../src/wasm/gemm-module.js';
 import { DEFAULT_SPIN_MS, WasmThreadPool, defaultSpinMs } from '../src/wasm/thread-pool.js';
 import { RESIDENT_MIN_LENGTH, WasmHeap } from '../src/wasm/wasm-heap.js';
+import { xorshiftF32 } from './xorshift.js';
 
-const rand = (n: number, seed: number) => {
-  let s = seed >>> 0 || 1;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    out[i] = ((s >>> 0) / 2 ** 32) * 2 - 1;
-  }
-  return out;
-};
+const rand = (n: number, seed: number) => xorshiftF32(n, seed, -1, 1);
 
 interface Shape {
   batch: number;

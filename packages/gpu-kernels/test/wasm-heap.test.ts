@@ -5,18 +5,9 @@ import { F32Math } from '../src/wasm/f32-math.js';
 import { GemmEngine } from '../src/wasm/gemm-engine.js';
 import { createWasmBackend } from '../src/wasm/index.js';
 import { createReferenceBackend } from '../src/reference/index.js';
+import { xorshiftF32 } from './xorshift.js';
 
-const rand = (n: number, seed: number) => {
-  let s = seed >>> 0 || 1;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    out[i] = ((s >>> 0) / 2 ** 32) * 4 - 2;
-  }
-  return out;
-};
+const rand = (n: number, seed: number) => xorshiftF32(n, seed, -2, 2);
 
 describe('WasmHeap', () => {
   it('rounds requests up to size classes at most 25% apart', () => {
