@@ -4,6 +4,7 @@ import { createReferenceBackend, type MatmulParams } from '@formers/gpu-kernels'
 import { createWasmBackend } from '../src/wasm/index.js';
 import { sleb128, uleb128 } from '../src/wasm/leb128.js';
 import { TILE_FMA, TILE_MUL_ADD, blocking } from '../src/wasm/gemm-module.js';
+import { naiveMatmul } from './naive-matmul.js';
 
 /** Deterministic inputs in [-1, 1) (mulberry32), so failures reproduce. */
 function random(length: number, seed: number): Float32Array {
@@ -15,31 +16,6 @@ function random(length: number, seed: number): Float32Array {
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     out[i] = ((t ^ (t >>> 14)) >>> 0) / 2 ** 31 - 1;
-  }
-  return out;
-}
-
-/** The textbook triple loop in float64, reading A and B through the same layout rules as MatmulParams. */
-function naiveMatmul(a: Float32Array, b: Float32Array, p: MatmulParams, rowStep = 1): Float64Array {
-  const { batch, m, n, k, transA, transB, strideA, strideB } = p;
-  const out = new Float64Array(batch * m * n);
-  for (let bi = 0; bi < batch; bi++) {
-    for (let i = 0; i < m; i++) {
-      // Large cases check every rowStep-th row plus the last MR rows (the edge tile); the rest stay NaN.
-      if (i % rowStep !== 0 && i < m - 4) {
-        out.fill(NaN, (bi * m + i) * n, (bi * m + i + 1) * n);
-        continue;
-      }
-      for (let j = 0; j < n; j++) {
-        let s = 0;
-        for (let q = 0; q < k; q++) {
-          const x = transA ? a[bi * strideA + q * m + i] : a[bi * strideA + i * k + q];
-          const y = transB ? b[bi * strideB + j * k + q] : b[bi * strideB + q * n + j];
-          s += x * y;
-        }
-        out[(bi * m + i) * n + j] = s;
-      }
-    }
   }
   return out;
 }

@@ -10,7 +10,8 @@
  * processes on the machine hits them alike. PyTorch runs in its own process afterwards.
  *
  * Each round's figure for an engine is the mean of a block of back-to-back runs after one untimed run, as
- * torch.utils.benchmark's `blocked_autorange` does: what a model that calls the kernel over and over sees. A 10 ms
+ * torch.utils.benchmark's `blocked_autorange` does: what a model that calls the kernel over and over sees. The
+ * printed sample count is the number of such blocks (for PyTorch, timed in its own process, of single runs). A 10 ms
  * pause comes before each engine's block, so that thread pools which spin after a run (onnxruntime's, formers'
  * wasm workers: 5 ms) are idle again and do not take a core from the next engine. Without the untimed run, every
  * timed run would be the first after a pause, when a woken worker thread can land on the busy core (see
@@ -294,7 +295,7 @@ function printWorkload(rs: readonly Result[]): void {
     if (r.medianMs === null) continue;
     const gf = r.gflops === null ? '' : `${r.gflops.toFixed(1).padStart(7)} GFLOP/s`;
     const ratio = r.vsTfjsWasm === null ? '' : `  x${r.vsTfjsWasm.toFixed(2)} vs tfjs-wasm`;
-    console.log(`${r.workload.padEnd(36)} ${r.engine.padEnd(18)} ${r.medianMs.toFixed(2).padStart(9)} ms ${gf}${ratio}  (${r.reps} runs)`);
+    console.log(`${r.workload.padEnd(36)} ${r.engine.padEnd(18)} ${r.medianMs.toFixed(2).padStart(9)} ms ${gf}${ratio}  (${r.reps} samples)`);
   }
 }
 

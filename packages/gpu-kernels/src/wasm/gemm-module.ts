@@ -13,7 +13,7 @@
  * Every pointer argument is a byte address in the (possibly shared) imported memory; several threads may run
  * `gemm` at once on disjoint tile ranges of C with their own packing buffers.
  */
-import { FunctionBuilder, add, and, call, eq, f32, f32Load, f32Store, f32x4Add, f32x4Madd, f32x4Mul, i32, ifElse, ltS, ltU, mul, sub, v128Load, v128Load32Splat, v128Store, v128Zero, when, type Code } from './code.js';
+import { FunctionBuilder, add, and, call, eq, f32, f32Load, f32Store, f32x4Add, f32x4Madd, f32x4Mul, i32, ifElse, ltS, ltU, mul, sub, v128Load, v128Load32Splat, v128Store, when, type Code } from './code.js';
 import { ModuleBuilder } from './module-builder.js';
 import { blockVoid, op } from './opcodes.js';
 
